@@ -1,0 +1,167 @@
+{#- Reading the landing directory (README: "Raw-data contract"). Files are discovered when the model runs,
+    so either kind of event file, and every dimension file, may be absent. -#}
+
+{% macro dwell_event_columns() -%}
+    {{ return(['event_id', 'occurred_at', 'received_at', 'user_id', 'event_name', 'organization_id',
+               'workspace_id', 'project_id', 'platform', 'page', 'session_id', 'properties']) }}
+{%- endmacro %}
+
+{% macro dwell_landing_dir() -%}
+    {%- set landing_dir = var('landing_dir') | string | trim -%}
+    {%- if landing_dir == '' -%}
+        {{ exceptions.raise_compiler_error("var landing_dir (env DWELL_LANDING_DIR) must not be empty") }}
+    {%- endif -%}
+    {{ return(landing_dir.rstrip('/') if landing_dir != '/' else landing_dir) }}
+{%- endmacro %}
+
+{#- Sorted paths matching any of the glob patterns; empty while parsing. -#}
+{% macro dwell_find_files(patterns) -%}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {{ return(adapter.dispatch('dwell_find_files', 'dwell')(patterns)) }}
+{%- endmacro %}
+
+{% macro duckdb__dwell_find_files(patterns) -%}
+    {%- set query -%}
+        select distinct file from (
+        {%- for pattern in patterns %}
+            select file from glob({{ dwell_string_literal(pattern) }}){% if not loop.last %} union all{% endif %}
+        {%- endfor %}
+        ) order by file
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values() | list) }}
+{%- endmacro %}
+
+{% macro dwell_file_list(files) -%}
+    [{% for file in files %}{{ dwell_string_literal(file) }}{% if not loop.last %}, {% endif %}{% endfor %}]
+{%- endmacro %}
+
+{#- Lower-cased column name -> type of a file reader expression. -#}
+{% macro dwell_reader_columns(reader) -%}
+    {%- set columns = {} -%}
+    {%- for row in run_query('describe select * from ' ~ reader) -%}
+        {%- do columns.update({(row[0] | lower): row[1] | upper}) -%}
+    {%- endfor -%}
+    {{ return(columns) }}
+{%- endmacro %}
+
+{#- Every contract column as text, typed timestamps keeping their instant, absent columns as null. -#}
+{% macro dwell_text_column(name, available) -%}
+    {%- set type = available.get(name) -%}
+    {%- if type is none -%}
+        cast(null as varchar)
+    {%- elif type.startswith('TIMESTAMP') or type == 'DATE' -%}
+        cast(cast("{{ name }}" as timestamptz) as varchar)
+    {%- elif type in ('VARCHAR', 'JSON') -%}
+        cast("{{ name }}" as varchar)
+    {%- elif name == 'properties' or type.startswith('STRUCT') or type.startswith('MAP') or type.endswith('[]') -%}
+        cast(to_json("{{ name }}") as varchar)
+    {%- else -%}
+        cast("{{ name }}" as varchar)
+    {%- endif -%}
+{%- endmacro %}
+
+{#- One row per row read from the landed event files, every contract column as text. -#}
+{% macro dwell_read_landed_events() -%}
+    {{ return(adapter.dispatch('dwell_read_landed_events', 'dwell')()) }}
+{%- endmacro %}
+
+{% macro duckdb__dwell_read_landed_events() -%}
+    {%- set root = dwell_landing_dir() -%}
+    {%- set columns = dwell_event_columns() -%}
+    {%- set parquet_files = dwell_find_files([root ~ '/events/**/*.parquet']) -%}
+    {%- set json_files = dwell_find_files([root ~ '/events/**/*.jsonl', root ~ '/events/**/*.ndjson',
+                                           root ~ '/events/**/*.jsonl.gz', root ~ '/events/**/*.ndjson.gz']) -%}
+    {%- set branches = [] -%}
+
+    {%- if parquet_files -%}
+        {%- set reader = 'read_parquet(' ~ dwell_file_list(parquet_files) ~ ', union_by_name = true, filename = true)' -%}
+        {%- set available = dwell_reader_columns(reader) -%}
+        {%- set branch -%}
+            select
+                {%- for column in columns %}
+                {{ dwell_text_column(column, available) }} as {{ column }},
+                {%- endfor %}
+                filename as source_file,
+                'parquet' as source_format
+            from {{ reader }}
+        {%- endset -%}
+        {%- do branches.append(branch) -%}
+    {%- endif -%}
+
+    {%- if json_files -%}
+        {#- Every key is read as text (numbers and objects included) so a type mismatch is quarantined later,
+            not fatal; a line that is not JSON becomes an all-null row, which quarantine reports. -#}
+        {%- set branch -%}
+            select
+                {%- for column in columns %}
+                cast({{ column }} as varchar) as {{ column }},
+                {%- endfor %}
+                filename as source_file,
+                'json' as source_format
+            from read_json(
+                {{ dwell_file_list(json_files) }},
+                format = 'newline_delimited',
+                compression = 'auto_detect',
+                ignore_errors = true,
+                filename = true,
+                columns = {
+                    {%- for column in columns %}
+                    {{ dwell_string_literal(column) }}: '{{ "JSON" if column == "properties" else "VARCHAR" }}'{% if not loop.last %},{% endif %}
+                    {%- endfor %}
+                }
+            )
+        {%- endset -%}
+        {%- do branches.append(branch) -%}
+    {%- endif -%}
+
+    {%- if branches -%}
+        {{ branches | join('\nunion all\n') }}
+    {%- else -%}
+        select
+            {%- for column in columns %}
+            cast(null as varchar) as {{ column }},
+            {%- endfor %}
+            cast(null as varchar) as source_file,
+            cast(null as varchar) as source_format
+        where false
+    {%- endif -%}
+{%- endmacro %}
+
+{#- One optional dimension file set: <landing>/<name>.csv|.parquet or <landing>/<name>/**. All columns as text. -#}
+{% macro dwell_read_dimension(name, columns) -%}
+    {{ return(adapter.dispatch('dwell_read_dimension', 'dwell')(name, columns)) }}
+{%- endmacro %}
+
+{% macro duckdb__dwell_read_dimension(name, columns) -%}
+    {%- set root = dwell_landing_dir() -%}
+    {%- set csv_files = dwell_find_files([root ~ '/' ~ name ~ '.csv', root ~ '/' ~ name ~ '/**/*.csv']) -%}
+    {%- set parquet_files = dwell_find_files([root ~ '/' ~ name ~ '.parquet', root ~ '/' ~ name ~ '/**/*.parquet']) -%}
+    {%- set readers = [] -%}
+    {%- if csv_files -%}
+        {%- do readers.append('read_csv(' ~ dwell_file_list(csv_files) ~ ', header = true, all_varchar = true, union_by_name = true)') -%}
+    {%- endif -%}
+    {%- if parquet_files -%}
+        {%- do readers.append('read_parquet(' ~ dwell_file_list(parquet_files) ~ ', union_by_name = true)') -%}
+    {%- endif -%}
+    {%- set branches = [] -%}
+    {%- for reader in readers -%}
+        {%- set available = dwell_reader_columns(reader) -%}
+        {%- set branch -%}
+            select
+                {%- for column in columns %}
+                {{ dwell_text_column(column, available) }} as {{ column }}{% if not loop.last %},{% endif %}
+                {%- endfor %}
+            from {{ reader }}
+        {%- endset -%}
+        {%- do branches.append(branch) -%}
+    {%- endfor -%}
+    {%- if branches -%}
+        {{ branches | join('\nunion all\n') }}
+    {%- else -%}
+        select
+            {%- for column in columns %}
+            cast(null as varchar) as {{ column }}{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        where false
+    {%- endif -%}
+{%- endmacro %}

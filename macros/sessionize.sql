@@ -1,0 +1,203 @@
+{#- Sessionization (README: "Sessionization rules").
+
+    dwell_sessionize assigns every event of `events` (a relation or CTE name with at least event_id, occurred_at,
+    event_name and the partition columns) to a session. Events are ordered by occurred_at then event_id within
+    each partition. An event starts a session when it is the partition's first (first_event), its name is a
+    restart event (restart_event), the previous event's name is an end event (after_end_event), or the gap to
+    the previous event is strictly greater than the timeout (inactivity), checked in that order. A session found
+    so is then cut into pieces of at most max_length seconds measured from its start (max_length).
+    All gap arithmetic is in integer microseconds.
+
+    It returns every input column plus: session_id, session_start_at, session_start_reason,
+    event_number_in_session, seconds_since_previous_event, seconds_since_session_start,
+    is_last_event_in_session, occurred_us. -#}
+
+{% macro dwell_sessionize(events, partition_by, timeout_seconds, restart_events, end_events, max_length_seconds) -%}
+    {%- set partition_by = dwell_session_partition(partition_by) -%}
+    {%- set timeout_us = dwell_microseconds(dwell_seconds_setting('session_timeout_seconds', timeout_seconds)) -%}
+    {%- set max_length = dwell_seconds_setting('session_max_length_seconds', max_length_seconds, allow_disable=true) -%}
+    {%- set max_length_us = none if max_length is none else dwell_microseconds(max_length) -%}
+    {{ return(adapter.dispatch('dwell_sessionize', 'dwell')(events, partition_by, timeout_us, restart_events, end_events, max_length_us)) }}
+{%- endmacro %}
+
+{% macro dwell_microseconds(seconds) -%}
+    {%- set microseconds = (seconds * 1000000) | round | int -%}
+    {%- if microseconds < 1 -%}
+        {{ exceptions.raise_compiler_error("A session duration must be at least one microsecond, got " ~ seconds ~ " s") }}
+    {%- endif -%}
+    {{ return(microseconds) }}
+{%- endmacro %}
+
+{#- Sessions are always per actor: the partition must include user_id. -#}
+{% macro dwell_session_partition(partition_by) -%}
+    {%- set columns = dwell_identifier_list('session_partition_by', partition_by) -%}
+    {%- if 'user_id' not in columns -%}
+        {{ exceptions.raise_compiler_error("session_partition_by must include user_id, got: " ~ columns) }}
+    {%- endif -%}
+    {{ return(columns) }}
+{%- endmacro %}
+
+{% macro default__dwell_sessionize(events, partition_by, timeout_us, restart_events, end_events, max_length_us) -%}
+    {%- set partition = partition_by | join(', ') -%}
+    with dwell_timed as (
+        select
+            dwell_source.*,
+            {{ dwell_epoch_microseconds('dwell_source.occurred_at') }} as occurred_us
+        from {{ events }} as dwell_source
+    ),
+
+    dwell_with_previous as (
+        select
+            dwell_timed.*,
+            lag(occurred_us) over dwell_partition as dwell_previous_us,
+            lag(event_name) over dwell_partition as dwell_previous_event_name
+        from dwell_timed
+        window dwell_partition as (partition by {{ partition }} order by occurred_at, event_id)
+    ),
+
+    dwell_flagged as (
+        select
+            dwell_with_previous.*,
+            case
+                when dwell_previous_us is null then 'first_event'
+                when {{ dwell_in_list('event_name', restart_events) }} then 'restart_event'
+                when {{ dwell_in_list('dwell_previous_event_name', end_events) }} then 'after_end_event'
+                when occurred_us - dwell_previous_us > {{ timeout_us }} then 'inactivity'
+            end as dwell_activity_start_reason
+        from dwell_with_previous
+    ),
+
+    dwell_activity_sessions as (
+        select
+            dwell_flagged.*,
+            sum(case when dwell_activity_start_reason is not null then 1 else 0 end)
+                over dwell_running as dwell_activity_session_number,
+            max(case when dwell_activity_start_reason is not null then occurred_us end)
+                over dwell_running as dwell_activity_start_us
+        from dwell_flagged
+        window dwell_running as (
+            partition by {{ partition }}
+            order by occurred_at, event_id
+            rows between unbounded preceding and current row
+        )
+    ),
+
+    dwell_pieces as (
+        select
+            dwell_activity_sessions.*,
+            {% if max_length_us is none -%}
+            0
+            {%- else -%}
+            cast(floor((occurred_us - dwell_activity_start_us) / {{ max_length_us }}) as bigint)
+            {%- endif %} as dwell_piece
+        from dwell_activity_sessions
+    ),
+
+    dwell_sessionized as (
+        select
+            dwell_pieces.*,
+            row_number() over dwell_session as event_number_in_session,
+            first_value(event_id) over dwell_session as dwell_first_event_id,
+            first_value(occurred_at) over dwell_session as session_start_at,
+            first_value(occurred_us) over dwell_session as dwell_session_start_us,
+            first_value(coalesce(dwell_activity_start_reason, 'max_length')) over dwell_session as session_start_reason,
+            lag(occurred_us) over dwell_session as dwell_previous_in_session_us,
+            lead(occurred_us) over dwell_session is null as is_last_event_in_session
+        from dwell_pieces
+        window dwell_session as (
+            partition by {{ partition }}, dwell_activity_session_number, dwell_piece
+            order by occurred_at, event_id
+        )
+    )
+
+    select
+        dwell_sessionized.*,
+        {{ dbt.hash(dwell_concat_keys(partition_by + ['dwell_first_event_id'])) }} as session_id,
+        (occurred_us - dwell_previous_in_session_us) / 1000000.0 as seconds_since_previous_event,
+        (occurred_us - dwell_session_start_us) / 1000000.0 as seconds_since_session_start
+    from dwell_sessionized
+{%- endmacro %}
+
+{#- Null-safe, unambiguous concatenation of key columns for hashing. -#}
+{% macro dwell_concat_keys(columns) -%}
+    {%- set parts = [] -%}
+    {%- for column in columns -%}
+        {%- do parts.append("coalesce(cast(" ~ column ~ " as " ~ dbt.type_string() ~ "), '')") -%}
+        {%- if not loop.last -%}{%- do parts.append("'|'") -%}{%- endif -%}
+    {%- endfor -%}
+    {{ dbt.concat(parts) }}
+{%- endmacro %}
+
+{#- One row per session from the output of dwell_sessionize: partition columns, session_id, first_event_id,
+    session_start_at, session_end_at, duration_seconds, event_count, start_reason, end_reason, is_concluded, and
+    for each of first_non_null_columns not in the partition, its first non-null value in the session.
+
+    end_reason: end_event when the last event is an end event; otherwise why the partition's next session
+    started (restart_event, inactivity, max_length); with no next session, inactivity when the last event is
+    more than the timeout before newest_event_at, else open. A session is concluded unless it is open. -#}
+{% macro dwell_session_summary(session_events, partition_by, timeout_seconds, end_events, newest_event_at, first_non_null_columns=[]) -%}
+    {%- set partition_by = dwell_session_partition(partition_by) -%}
+    {%- set timeout_us = dwell_microseconds(dwell_seconds_setting('session_timeout_seconds', timeout_seconds)) -%}
+    {%- set partition = partition_by | join(', ') -%}
+    with dwell_grouped as (
+        select
+            {{ partition }},
+            session_id,
+            max(case when event_number_in_session = 1 then event_id end) as first_event_id,
+            min(occurred_at) as session_start_at,
+            max(occurred_at) as session_end_at,
+            min({{ dwell_epoch_microseconds('occurred_at') }}) as dwell_start_us,
+            max({{ dwell_epoch_microseconds('occurred_at') }}) as dwell_end_us,
+            count(*) as event_count,
+            min(session_start_reason) as start_reason,
+            max(case when is_last_event_in_session then event_name end) as last_event_name
+            {%- for column in first_non_null_columns if column not in partition_by %},
+            {{ dwell_first_non_null(column, 'event_number_in_session') }} as {{ column }}
+            {%- endfor %}
+        from {{ session_events }}
+        group by {{ partition }}, session_id
+    ),
+
+    dwell_with_next as (
+        select
+            dwell_grouped.*,
+            lead(start_reason) over (
+                partition by {{ partition }}
+                order by session_start_at, first_event_id
+            ) as dwell_next_start_reason
+        from dwell_grouped
+    ),
+
+    dwell_horizon as (
+        select {{ dwell_epoch_microseconds(newest_event_at) }} as dwell_newest_us
+    ),
+
+    dwell_ended as (
+        select
+            dwell_with_next.*,
+            case
+                when {{ dwell_in_list('last_event_name', end_events) }} then 'end_event'
+                when dwell_next_start_reason in ('restart_event', 'inactivity', 'max_length') then dwell_next_start_reason
+                when dwell_horizon.dwell_newest_us - dwell_end_us > {{ timeout_us }} then 'inactivity'
+                else 'open'
+            end as end_reason
+        from dwell_with_next
+        cross join dwell_horizon
+    )
+
+    select
+        {{ partition }},
+        session_id,
+        first_event_id,
+        session_start_at,
+        session_end_at,
+        (dwell_end_us - dwell_start_us) / 1000000.0 as duration_seconds,
+        event_count,
+        start_reason,
+        end_reason,
+        end_reason <> 'open' as is_concluded
+        {%- for column in first_non_null_columns if column not in partition_by %},
+        {{ column }}
+        {%- endfor %}
+    from dwell_ended
+{%- endmacro %}

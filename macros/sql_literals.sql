@@ -1,0 +1,49 @@
+{#- Values from configuration reach SQL only through these macros, quoted or validated. -#}
+
+{% macro dwell_string_literal(value) -%}
+    '{{ value | string | replace("'", "''") }}'
+{%- endmacro %}
+
+{#- A boolean SQL expression: expression in (values...). An empty list matches nothing. -#}
+{% macro dwell_in_list(expression, values) -%}
+    {%- if values is string or values is mapping or values is not iterable -%}
+        {{ exceptions.raise_compiler_error("Expected a list of strings for " ~ expression ~ ", got: " ~ values) }}
+    {%- endif -%}
+    {%- if values | length == 0 -%}
+        false
+    {%- else -%}
+        {{ expression }} in ({% for value in values %}{{ dwell_string_literal(value) }}{% if not loop.last %}, {% endif %}{% endfor %})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A validated non-negative number from configuration, or none when empty/zero-length and allow_disable. -#}
+{% macro dwell_seconds_setting(name, value, allow_disable=false) -%}
+    {%- if value is none or (value is string and value | trim | lower in ('', 'none', 'null')) -%}
+        {%- if allow_disable -%}{{ return(none) }}{%- endif -%}
+        {{ exceptions.raise_compiler_error(name ~ " must be a number of seconds, got: " ~ value) }}
+    {%- endif -%}
+    {%- set text = value | string | trim -%}
+    {%- if not modules.re.fullmatch('[0-9]+(\.[0-9]+)?|\.[0-9]+', text) -%}
+        {{ exceptions.raise_compiler_error(name ~ " must be a non-negative number of seconds, got: " ~ value) }}
+    {%- endif -%}
+    {%- set seconds = text | float -%}
+    {%- if seconds == 0 and allow_disable -%}{{ return(none) }}{%- endif -%}
+    {%- if seconds <= 0 -%}
+        {{ exceptions.raise_compiler_error(name ~ " must be greater than 0, got: " ~ value) }}
+    {%- endif -%}
+    {{ return(seconds) }}
+{%- endmacro %}
+
+{#- Validated column names for partitioning: plain identifiers only. -#}
+{% macro dwell_identifier_list(name, values) -%}
+    {%- if values is string -%}{%- set values = [values] -%}{%- endif -%}
+    {%- if values | length == 0 -%}
+        {{ exceptions.raise_compiler_error(name ~ " must name at least one column") }}
+    {%- endif -%}
+    {%- for value in values -%}
+        {%- if not modules.re.fullmatch('[a-z_][a-z0-9_]*', value | string) -%}
+            {{ exceptions.raise_compiler_error(name ~ " must list lowercase column names, got: " ~ value) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(values | list) }}
+{%- endmacro %}

@@ -1,0 +1,38 @@
+{#- Parse text into a UTC timestamp: ISO-8601 with Z, an offset (+05:30) or no zone (UTC). Null when it does not parse. -#}
+{% macro dwell_parse_timestamp(text) -%}
+    {{ return(adapter.dispatch('dwell_parse_timestamp', 'dwell')(text)) }}
+{%- endmacro %}
+
+{% macro default__dwell_parse_timestamp(text) -%}
+    cast({{ text }} as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{% macro duckdb__dwell_parse_timestamp(text) -%}
+    timezone('UTC', try_cast({{ text }} as timestamptz))
+{%- endmacro %}
+
+{#- Microseconds since the epoch as an integer: exact gap arithmetic, no unit-boundary counting. -#}
+{% macro dwell_epoch_microseconds(timestamp) -%}
+    {{ return(adapter.dispatch('dwell_epoch_microseconds', 'dwell')(timestamp)) }}
+{%- endmacro %}
+
+{% macro default__dwell_epoch_microseconds(timestamp) -%}
+    cast(round(extract(epoch from {{ timestamp }}) * 1000000) as bigint)
+{%- endmacro %}
+
+{% macro duckdb__dwell_epoch_microseconds(timestamp) -%}
+    epoch_us({{ timestamp }})
+{%- endmacro %}
+
+{#- The value at the row with the smallest ordering key among rows where the value is not null (aggregate). -#}
+{% macro dwell_first_non_null(value, order_by) -%}
+    {{ return(adapter.dispatch('dwell_first_non_null', 'dwell')(value, order_by)) }}
+{%- endmacro %}
+
+{% macro default__dwell_first_non_null(value, order_by) -%}
+    (array_agg({{ value }} order by {{ order_by }}) filter (where {{ value }} is not null))[1]
+{%- endmacro %}
+
+{% macro duckdb__dwell_first_non_null(value, order_by) -%}
+    arg_min({{ value }}, {{ order_by }}) filter (where {{ value }} is not null)
+{%- endmacro %}

@@ -1,0 +1,102 @@
+with workspaces as (
+
+    select * from {{ ref('stg_workspaces') }}
+
+),
+
+members as (
+
+    select * from {{ ref('stg_workspace_members') }}
+
+),
+
+events as (
+
+    select * from {{ ref('stg_events') }}
+
+),
+
+sessions as (
+
+    select * from {{ ref('fct_sessions') }}
+
+),
+
+event_activity as (
+
+    select
+        workspace_id,
+        {{ dwell_first_non_null('organization_id', 'occurred_at') }} as first_event_organization_id,
+        min(occurred_at) as first_seen_at,
+        max(occurred_at) as last_seen_at,
+        count(*) as event_count,
+        count(distinct user_id) as active_user_count
+    from events
+    where workspace_id is not null
+    group by workspace_id
+
+),
+
+membership as (
+
+    select
+        workspace_id,
+        count(*) as member_count,
+        count(case when role = 'admin' then 1 end) as admin_count
+    from members
+    group by workspace_id
+
+),
+
+session_activity as (
+
+    select
+        workspace_id,
+        count(*) as session_count,
+        sum(duration_seconds) as total_session_seconds
+    from sessions
+    where workspace_id is not null
+    group by workspace_id
+
+),
+
+all_workspaces as (
+
+    select workspace_id from workspaces
+    union
+    select workspace_id from event_activity
+    union
+    select workspace_id from membership
+
+),
+
+final as (
+
+    select
+        all_workspaces.workspace_id,
+        workspaces.workspace_name,
+        coalesce(workspaces.organization_id, event_activity.first_event_organization_id) as organization_id,
+        workspaces.owner_user_id,
+        workspaces.created_at,
+        workspaces.workspace_id is not null as is_in_workspaces_file,
+        coalesce(membership.member_count, 0) as member_count,
+        coalesce(membership.admin_count, 0) as admin_count,
+        event_activity.first_seen_at,
+        event_activity.last_seen_at,
+        coalesce(event_activity.event_count, 0) as event_count,
+        coalesce(event_activity.active_user_count, 0) as active_user_count,
+        coalesce(session_activity.session_count, 0) as session_count,
+        coalesce(session_activity.total_session_seconds, 0) as total_session_seconds
+    from all_workspaces
+    left join workspaces
+        on all_workspaces.workspace_id = workspaces.workspace_id
+    left join event_activity
+        on all_workspaces.workspace_id = event_activity.workspace_id
+    left join membership
+        on all_workspaces.workspace_id = membership.workspace_id
+    left join session_activity
+        on all_workspaces.workspace_id = session_activity.workspace_id
+
+)
+
+select * from final

@@ -1,0 +1,107 @@
+{{ config(materialized='table') }}
+
+with landed as (
+
+    select * from {{ ref('base_landing_events') }}
+
+),
+
+parsed as (
+
+    select
+        nullif(trim(event_id), '') as event_id,
+        {{ dwell_parse_timestamp('occurred_at') }} as occurred_at,
+        {{ dwell_parse_timestamp('received_at') }} as parsed_received_at,
+        nullif(trim(user_id), '') as user_id,
+        nullif(trim(event_name), '') as event_name,
+        nullif(trim(organization_id), '') as organization_id,
+        nullif(trim(workspace_id), '') as workspace_id,
+        nullif(trim(project_id), '') as project_id,
+        nullif(trim(platform), '') as platform,
+        nullif(trim(page), '') as page,
+        nullif(trim(session_id), '') as client_session_id,
+        properties,
+        occurred_at as occurred_at_raw,
+        received_at as received_at_raw,
+        source_file,
+        source_format
+    from landed
+
+),
+
+validated as (
+
+    select
+        event_id,
+        occurred_at,
+        coalesce(parsed_received_at, occurred_at) as received_at,
+        user_id,
+        event_name,
+        organization_id,
+        workspace_id,
+        project_id,
+        platform,
+        page,
+        client_session_id,
+        properties,
+        occurred_at_raw,
+        received_at_raw,
+        source_file,
+        source_format,
+        case
+            when event_id is null then 'missing_event_id'
+            when user_id is null then 'missing_user_id'
+            when event_name is null then 'missing_event_name'
+            when nullif(trim(occurred_at_raw), '') is null then 'missing_occurred_at'
+            when occurred_at is null then 'unparseable_occurred_at'
+            when nullif(trim(received_at_raw), '') is not null and parsed_received_at is null
+                then 'unparseable_received_at'
+        end as quarantine_reason
+    from parsed
+
+),
+
+ranked as (
+
+    select
+        validated.*,
+        -- Of several copies of one event_id the earliest received wins; the rest only make ties deterministic.
+        row_number() over (
+            partition by event_id, quarantine_reason is null
+            order by received_at, occurred_at, source_file, user_id, event_name, workspace_id,
+                organization_id, project_id, platform, page, client_session_id, properties
+        ) as copy_number
+    from validated
+
+),
+
+final as (
+
+    select
+        event_id,
+        occurred_at,
+        received_at,
+        user_id,
+        event_name,
+        organization_id,
+        workspace_id,
+        project_id,
+        platform,
+        page,
+        client_session_id,
+        properties,
+        occurred_at_raw,
+        received_at_raw,
+        source_file,
+        source_format,
+        case
+            when quarantine_reason is not null then 'quarantined'
+            when copy_number = 1 then 'staged'
+            else 'duplicate'
+        end as load_status,
+        quarantine_reason
+    from ranked
+
+)
+
+select * from final

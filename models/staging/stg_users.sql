@@ -1,0 +1,38 @@
+with landed as (
+
+    {{ dwell_read_dimension('users', ['user_id', 'email', 'first_name', 'last_name', 'company', 'organization_id', 'registered_at']) }}
+
+),
+
+cleaned as (
+
+    select
+        nullif(trim(user_id), '') as user_id,
+        lower(nullif(trim(email), '')) as email,
+        nullif(trim(first_name), '') as first_name,
+        nullif(trim(last_name), '') as last_name,
+        nullif(trim(company), '') as company,
+        nullif(trim(organization_id), '') as organization_id,
+        {{ dwell_parse_timestamp('registered_at') }} as registered_at
+    from landed
+
+),
+
+final as (
+
+    select
+        user_id,
+        email,
+        nullif(split_part(email, '@', 2), '') as email_domain,
+        first_name,
+        last_name,
+        company,
+        organization_id,
+        registered_at
+    from cleaned
+    where user_id is not null
+    qualify row_number() over (partition by user_id order by registered_at desc nulls last, email) = 1
+
+)
+
+select * from final

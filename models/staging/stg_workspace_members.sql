@@ -1,0 +1,31 @@
+with landed as (
+
+    {{ dwell_read_dimension('workspace_members', ['workspace_id', 'user_id', 'role', 'invited_at']) }}
+
+),
+
+cleaned as (
+
+    select
+        nullif(trim(workspace_id), '') as workspace_id,
+        nullif(trim(user_id), '') as user_id,
+        lower(nullif(trim(role), '')) as role,
+        {{ dwell_parse_timestamp('invited_at') }} as invited_at
+    from landed
+
+),
+
+final as (
+
+    select *
+    from cleaned
+    where workspace_id is not null and user_id is not null
+    -- admin outranks developer when a membership is listed twice.
+    qualify row_number() over (
+        partition by workspace_id, user_id
+        order by case role when 'admin' then 0 when 'developer' then 1 else 2 end, invited_at
+    ) = 1
+
+)
+
+select * from final

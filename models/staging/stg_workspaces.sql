@@ -1,0 +1,28 @@
+with landed as (
+
+    {{ dwell_read_dimension('workspaces', ['workspace_id', 'name', 'organization_id', 'owner_user_id', 'created_at']) }}
+
+),
+
+cleaned as (
+
+    select
+        nullif(trim(workspace_id), '') as workspace_id,
+        nullif(trim(name), '') as workspace_name,
+        nullif(trim(organization_id), '') as organization_id,
+        nullif(trim(owner_user_id), '') as owner_user_id,
+        {{ dwell_parse_timestamp('created_at') }} as created_at
+    from landed
+
+),
+
+final as (
+
+    select *
+    from cleaned
+    where workspace_id is not null
+    qualify row_number() over (partition by workspace_id order by created_at desc nulls last, workspace_name) = 1
+
+)
+
+select * from final
