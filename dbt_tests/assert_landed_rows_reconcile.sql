@@ -1,0 +1,20 @@
+-- Nothing is dropped silently: every row read is staged, quarantined or a counted duplicate.
+with rows_read as (
+
+    select count(*) as row_count from {{ ref('base_landing_events') }}
+
+),
+
+outcomes as (
+
+    select
+        (select count(*) from {{ ref('stg_events') }}) as staged,
+        (select count(*) from {{ ref('stg_events_quarantined') }}) as quarantined,
+        (select count(*) from {{ ref('stg_events_duplicates') }}) as duplicates
+
+)
+
+select rows_read.row_count, outcomes.staged, outcomes.quarantined, outcomes.duplicates
+from rows_read
+cross join outcomes
+where rows_read.row_count <> outcomes.staged + outcomes.quarantined + outcomes.duplicates

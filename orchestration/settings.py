@@ -1,0 +1,28 @@
+"""Where dwell's files live. Environment variables are the only configuration of paths (README: "Configuration")."""
+
+import os
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_LANDING_DIR = "data/landing"
+DEFAULT_DUCKDB_PATH = "data/dwell.duckdb"
+
+
+def landing_dir() -> Path:
+    return Path(os.environ.get("DWELL_LANDING_DIR", DEFAULT_LANDING_DIR)).resolve()
+
+
+def duckdb_path() -> Path:
+    return Path(os.environ.get("DWELL_DUCKDB_PATH", DEFAULT_DUCKDB_PATH)).resolve()
+
+
+def pin_paths() -> None:
+    """Make both paths absolute in the environment, so dbt resolves them the same from any working directory."""
+    os.environ["DWELL_LANDING_DIR"] = str(landing_dir())
+    os.environ["DWELL_DUCKDB_PATH"] = str(duckdb_path())
+
+
+def has_event_files(directory: Path) -> bool:
+    events = directory / "events"
+    patterns = ("*.parquet", "*.jsonl", "*.ndjson", "*.jsonl.gz", "*.ndjson.gz")
+    return events.is_dir() and any(next(events.rglob(pattern), None) for pattern in patterns)

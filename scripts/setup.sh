@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Creates .venv with the pinned dependencies and dwell installed in editable mode; safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+if [ ! -x .venv/bin/uv ]; then
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check uv
+fi
+.venv/bin/uv pip install --quiet --python .venv/bin/python -r requirements.lock -e .
