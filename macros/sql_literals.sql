@@ -23,7 +23,7 @@
         {{ exceptions.raise_compiler_error(name ~ " must be a number of seconds, got: " ~ value) }}
     {%- endif -%}
     {%- set text = value | string | trim -%}
-    {%- if not modules.re.fullmatch('[0-9]+(\.[0-9]+)?|\.[0-9]+', text) -%}
+    {%- if not modules.re.fullmatch('[0-9]+([.][0-9]+)?|[.][0-9]+', text) -%}
         {{ exceptions.raise_compiler_error(name ~ " must be a non-negative number of seconds, got: " ~ value) }}
     {%- endif -%}
     {%- set seconds = text | float -%}

@@ -1,0 +1,62 @@
+import gzip
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pytest
+
+from orchestration.dbt_invoke import run_dbt
+
+
+@dataclass
+class Warehouse:
+    """A landing directory and a DuckDB warehouse of their own, built with the real dbt project."""
+
+    landing: Path
+    path: Path
+    target: Path
+
+    def build(self, *, select: str | None = None, dbt_vars: Mapping[str, Any] | None = None,
+              unit_tests: bool = True) -> None:
+        args = ["build", "--quiet", "--target-path", str(self.target)]
+        if select:
+            # Only the tests of the selected models: a relationship test may point at an unselected one.
+            args += ["--select", select, "--indirect-selection", "cautious"]
+        if not unit_tests:
+            args += ["--exclude", "test_type:unit"]
+        run_dbt(args, dbt_vars)
+
+    def query(self, sql: str) -> pd.DataFrame:
+        with duckdb.connect(str(self.path), read_only=True) as con:
+            return con.sql(sql).df()
+
+    def records(self, sql: str) -> list[dict[str, Any]]:
+        """Rows as dicts of plain Python values (None for null, unlike pandas)."""
+        with duckdb.connect(str(self.path), read_only=True) as con:
+            relation = con.sql(sql)
+            return [dict(zip(relation.columns, row)) for row in relation.fetchall()]
+
+    def write_jsonl(self, relative: str, rows: Iterable[Mapping[str, Any]]) -> Path:
+        path = self.landing / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = "".join(json.dumps(row) + "\n" for row in rows)
+        if relative.endswith(".gz"):
+            with gzip.open(path, "wt", encoding="utf-8") as handle:
+                handle.write(text)
+        else:
+            path.write_text(text, encoding="utf-8")
+        return path
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Warehouse:
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    path = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("DWELL_LANDING_DIR", str(landing))
+    monkeypatch.setenv("DWELL_DUCKDB_PATH", str(path))
+    return Warehouse(landing=landing, path=path, target=tmp_path / "target")
