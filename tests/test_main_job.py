@@ -1,0 +1,34 @@
+"""The README's main job end to end on a small sample: every dbt unit and data test runs inside this build."""
+
+from orchestration import cli, sample_data
+from orchestration.dbt_invoke import run_dbt
+from orchestration.summary import summarize
+
+
+def test_main_job_builds_the_sample_and_reconciles(warehouse, capsys, tmp_path):
+    assert cli.main(["run", "--users", "25", "--days", "4", "--seed", "7"]) == 0
+    printed = capsys.readouterr().out
+    assert "Generated" in printed and "dwell warehouse summary" in printed and "median session" in printed
+
+    expected = sample_data.generate_sample(tmp_path / "again", users=25, days=4, seed=7)
+    summary = summarize(warehouse.path)
+    assert summary.rows_read == expected.events_written
+    assert summary.events_quarantined == expected.malformed_rows
+    assert summary.events_duplicate == expected.duplicate_rows
+    assert summary.rows_read == summary.events_staged + summary.events_quarantined + summary.events_duplicate
+    assert summary.sessions > 0 and summary.users > 0 and summary.median_session_seconds > 0
+
+    # Every landed user id is in dim_users, including those missing from users.csv.
+    missing = warehouse.query(
+        "select count(*) as n from (select distinct user_id from staging.stg_events) e "
+        "left join marts.dim_users d using (user_id) where d.user_id is null")
+    assert missing.n[0] == 0
+    assert warehouse.query("select count(*) as n from marts.dim_users where not is_in_users_file").n[0] > 0
+
+
+def test_main_job_reuses_landed_events_and_docs_generate(warehouse, capsys):
+    sample_data.generate_sample(warehouse.landing, users=10, days=2, seed=3)
+    assert cli.main(["run"]) == 0
+    assert "Using the events already in" in capsys.readouterr().out
+    run_dbt(["docs", "generate", "--target-path", str(warehouse.target)])
+    assert (warehouse.target / "catalog.json").exists()
