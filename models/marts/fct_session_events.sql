@@ -1,10 +1,45 @@
-with counted_events as (
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='user_id',
+    on_schema_change='fail',
+) }}
+
+{#- A partitioned run rebuilds every user with events in its window, from that user's whole history, so each
+    run gives exactly the rows a full build gives (sessions need all earlier events of their user). -#}
+{%- set window = dwell_partition_window() if is_incremental() else none %}
+
+with categorized_events as (
 
     select *
     from {{ ref('int_events_categorized') }}
     where counts_toward_session
 
 ),
+
+{% if window is not none -%}
+rebuilt_users as (
+
+    select user_id from categorized_events where {{ dwell_in_window('occurred_at', window) }}
+    union
+    select user_id from {{ this }} where {{ dwell_in_window('occurred_at', window) }}
+
+),
+
+counted_events as (
+
+    select *
+    from categorized_events
+    where user_id in (select user_id from rebuilt_users)
+
+),
+{%- else -%}
+counted_events as (
+
+    select * from categorized_events
+
+),
+{%- endif %}
 
 sessionized as (
 

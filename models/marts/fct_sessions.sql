@@ -1,4 +1,16 @@
-with session_events as (
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='user_id',
+    on_schema_change='fail',
+) }}
+
+{#- Rebuilt per user, like fct_session_events: the users with events in the partition window, plus the users
+    whose open session the newest data has since concluded. -#}
+{%- set window = dwell_partition_window() if is_incremental() else none %}
+{%- set timeout_us = dwell_microseconds(dwell_seconds_setting('session_timeout_seconds', var('session_timeout_seconds'))) %}
+
+with all_session_events as (
 
     select * from {{ ref('fct_session_events') }}
 
@@ -15,6 +27,36 @@ users as (
     select * from {{ ref('stg_users') }}
 
 ),
+
+{% if window is not none -%}
+rebuilt_users as (
+
+    select user_id from all_session_events where {{ dwell_in_window('occurred_at', window) }}
+    union
+    select user_id from {{ this }} where session_start_at < {{ window[1] }} and session_end_at >= {{ window[0] }}
+    union
+    select user_id
+    from {{ this }}
+    where end_reason = 'open'
+        and {{ dwell_epoch_microseconds('(select max(occurred_at) from staged_events)') }}
+            - {{ dwell_epoch_microseconds('session_end_at') }} > {{ timeout_us }}
+
+),
+
+session_events as (
+
+    select *
+    from all_session_events
+    where user_id in (select user_id from rebuilt_users)
+
+),
+{%- else -%}
+session_events as (
+
+    select * from all_session_events
+
+),
+{%- endif %}
 
 summarized as (
 
