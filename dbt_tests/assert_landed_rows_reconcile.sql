@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'stg_events'}}}) }}
 -- Nothing is dropped silently: every row read is staged, quarantined or a counted duplicate.
 with rows_read as (
 

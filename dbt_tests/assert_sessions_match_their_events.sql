@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_sessions'}}}) }}
 -- Every counted staged event is in exactly one session, and each session's summary agrees with its events.
 with counted as (
 

@@ -1,31 +1,53 @@
 """`dwell` command line: the README's main job and its parts."""
 
 import argparse
+import os
 import sys
 
-from orchestration import sample_data, settings
-from orchestration.dbt_invoke import DbtCommandError, run_dbt
-from orchestration.summary import summarize
+from orchestration import landing, sample_data, settings
+from orchestration.errors import DwellError
+
+
+def dagster_instance():
+    """The project's Dagster instance (dagster_home/), so `dagster dev` shows what the command materialized."""
+    from dagster import DagsterInstance
+
+    os.environ.setdefault("DAGSTER_HOME", str(settings.PROJECT_DIR / "dagster_home"))
+    return DagsterInstance.get()
 
 
 def build(full_refresh: bool) -> None:
+    """Materialize every asset through Dagster: reference models, all daily partitions in one run, lifetime marts."""
     settings.pin_paths()
     settings.duckdb_path().parent.mkdir(parents=True, exist_ok=True)
-    run_dbt(["build", *(["--full-refresh"] if full_refresh else [])])
+    # Imported here: loading the definitions needs dbt's manifest, which `dwell run` may have to build first.
+    from orchestration.pipeline import materialize_all
+
+    with dagster_instance() as instance:
+        materialize_all(instance, full_refresh=full_refresh)
+
+
+def prepare_manifest() -> None:
+    from orchestration.dbt_invoke import run_dbt
+
+    run_dbt(["parse", "--quiet"])
 
 
 def command_run(args: argparse.Namespace) -> None:
-    landing = settings.landing_dir()
-    if settings.has_event_files(landing):
-        print(f"Using the events already in {landing}")
+    landing_dir = settings.landing_dir()
+    if landing.event_files(landing_dir):
+        print(f"Using the events already in {landing_dir}")
     else:
-        summary = sample_data.generate_sample(landing, users=args.users, days=args.days, seed=args.seed)
-        print(f"Generated {summary.events_written:,} sample events into {landing}")
+        summary = sample_data.generate_sample(landing_dir, users=args.users, days=args.days, seed=args.seed)
+        print(f"Generated {summary.events_written:,} sample events into {landing_dir}")
+    prepare_manifest()
     build(args.full_refresh)
-    print(summarize(settings.duckdb_path()).render())
+    command_summary(args)
 
 
 def command_summary(_: argparse.Namespace) -> None:
+    from orchestration.summary import summarize
+
     print(summarize(settings.duckdb_path()).render())
 
 
@@ -46,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         args.handler(args)
-    except DbtCommandError as error:
+    except DwellError as error:
         print(error, file=sys.stderr)
         return 1
     return 0

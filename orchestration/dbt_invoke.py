@@ -7,10 +7,11 @@ from typing import Any
 from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
+from orchestration.errors import DwellError
 from orchestration.settings import PROJECT_DIR, pin_paths
 
 
-class DbtCommandError(RuntimeError):
+class DbtCommandError(DwellError):
     pass
 
 

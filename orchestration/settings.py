@@ -20,9 +20,3 @@ def pin_paths() -> None:
     """Make both paths absolute in the environment, so dbt resolves them the same from any working directory."""
     os.environ["DWELL_LANDING_DIR"] = str(landing_dir())
     os.environ["DWELL_DUCKDB_PATH"] = str(duckdb_path())
-
-
-def has_event_files(directory: Path) -> bool:
-    events = directory / "events"
-    patterns = ("*.parquet", "*.jsonl", "*.ndjson", "*.jsonl.gz", "*.ndjson.gz")
-    return events.is_dir() and any(next(events.rglob(pattern), None) for pattern in patterns)

@@ -59,4 +59,7 @@ def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Warehouse:
     path = tmp_path / "warehouse.duckdb"
     monkeypatch.setenv("DWELL_LANDING_DIR", str(landing))
     monkeypatch.setenv("DWELL_DUCKDB_PATH", str(path))
+    dagster_home = tmp_path / "dagster_home"
+    dagster_home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
     return Warehouse(landing=landing, path=path, target=tmp_path / "target")

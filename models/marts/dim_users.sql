@@ -1,3 +1,5 @@
+{{ config(tags=['lifetime']) }}
+
 with users as (
 
     select * from {{ ref('stg_users') }}

@@ -1,3 +1,5 @@
+{{ config(tags=['lifetime']) }}
+
 with workspaces as (
 
     select * from {{ ref('stg_workspaces') }}

@@ -1,5 +1,6 @@
 {{ config(
     materialized='incremental',
+    tags=['daily'],
     incremental_strategy='delete+insert',
     unique_key='user_id',
     on_schema_change='fail',

@@ -1,3 +1,5 @@
+-- depends_on: {{ source('landing', 'dimensions') }}
+
 with landed as (
 
     {{ dwell_read_dimension('users', ['user_id', 'email', 'first_name', 'last_name', 'company', 'organization_id', 'registered_at']) }}

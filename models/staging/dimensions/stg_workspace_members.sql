@@ -1,3 +1,5 @@
+-- depends_on: {{ source('landing', 'dimensions') }}
+
 with landed as (
 
     {{ dwell_read_dimension('workspace_members', ['workspace_id', 'user_id', 'role', 'invited_at']) }}

@@ -1,3 +1,5 @@
+-- depends_on: {{ source('landing', 'dimensions') }}
+
 with landed as (
 
     {{ dwell_read_dimension('workspaces', ['workspace_id', 'name', 'organization_id', 'owner_user_id', 'created_at']) }}

@@ -1,3 +1,5 @@
+-- depends_on: {{ source('landing', 'dimensions') }}
+
 with landed as (
 
     {{ dwell_read_dimension('organizations', ['organization_id', 'name', 'domain', 'plan', 'created_at']) }}

@@ -1,5 +1,0 @@
-{{ config(materialized='table') }}
-
-{#- Every row read from the landing directory's event files, untouched: every contract column as text.
-    Materialized once so the files are read once per build. -#}
-{{ dwell_read_landed_events() }}

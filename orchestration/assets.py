@@ -1,0 +1,107 @@
+"""Every table is an asset: the landed files (observed), and every dbt seed and model in three groups of runs."""
+
+import json
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    BackfillPolicy,
+    Config,
+    DataVersion,
+    ObserveResult,
+    observable_source_asset,
+)
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from orchestration import landing, settings
+from orchestration.partitions import daily_partitions, window_vars
+from orchestration.project import dwell_project
+from orchestration.resources import WAREHOUSE_POOL
+from orchestration.translator import dwell_translator
+
+# dbt tags that split the project into runs: Dagster cannot mix partitioned and unpartitioned assets in one run.
+DAILY_SELECTION = "tag:daily"
+REFERENCE_SELECTION = "tag:reference"
+LIFETIME_SELECTION = "tag:lifetime"
+
+
+class DbtBuildConfig(Config):
+    full_refresh: bool = False
+    """Rebuild incremental tables from scratch (dbt build --full-refresh)."""
+
+
+def _observe(files: list[landing.LandedFile]) -> ObserveResult:
+    return ObserveResult(
+        data_version=DataVersion(landing.fingerprint(files)),
+        metadata={"files": len(files), "bytes": sum(file.size for file in files)},
+    )
+
+
+@observable_source_asset(
+    key=AssetKey(["landing", "events"]),
+    group_name="landing",
+    description="Event files under <landing>/events/ (Parquet, JSON lines, gzip JSON lines); README raw-data contract.",
+)
+def landed_events() -> ObserveResult:
+    return _observe(landing.event_files(settings.landing_dir()))
+
+
+@observable_source_asset(
+    key=AssetKey(["landing", "dimensions"]),
+    group_name="landing",
+    description="Optional dimension files: organizations, users, workspaces, workspace_members (CSV or Parquet).",
+)
+def landed_dimensions() -> ObserveResult:
+    return _observe(landing.dimension_files(settings.landing_dir()))
+
+
+def _build_args(config: DbtBuildConfig, dbt_vars: dict[str, str] | None = None) -> list[str]:
+    args = ["build"]
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars)]
+    if config.full_refresh:
+        args.append("--full-refresh")
+    return args
+
+
+@dbt_assets(
+    manifest=dwell_project.manifest_path,
+    project=dwell_project,
+    select=DAILY_SELECTION,
+    name="dwell_daily_models",
+    partitions_def=daily_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    dagster_dbt_translator=dwell_translator,
+    pool=WAREHOUSE_POOL,
+)
+def dwell_daily_models(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+    """Event staging and sessions. One dbt build per run, however many partitions: the window is [start, end)."""
+    dbt_vars = window_vars(context.partition_time_window)
+    context.log.info(f"dbt window {dbt_vars}")
+    yield from dbt.cli(_build_args(config, dbt_vars), context=context).stream()
+
+
+@dbt_assets(
+    manifest=dwell_project.manifest_path,
+    project=dwell_project,
+    select=REFERENCE_SELECTION,
+    name="dwell_reference_models",
+    dagster_dbt_translator=dwell_translator,
+    pool=WAREHOUSE_POOL,
+)
+def dwell_reference_models(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+    """Seeds and dimension staging: inputs without an event date."""
+    yield from dbt.cli(_build_args(config), context=context).stream()
+
+
+@dbt_assets(
+    manifest=dwell_project.manifest_path,
+    project=dwell_project,
+    select=LIFETIME_SELECTION,
+    name="dwell_lifetime_models",
+    dagster_dbt_translator=dwell_translator,
+    pool=WAREHOUSE_POOL,
+)
+def dwell_lifetime_models(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+    """Unpartitioned marts built from all history: dimensions and lifetime reports."""
+    yield from dbt.cli(_build_args(config), context=context).stream()

@@ -1,0 +1,23 @@
+"""The Dagster code location: `dagster dev` from the repository root loads this module (pyproject [tool.dagster])."""
+
+from dagster import Definitions
+
+from orchestration.assets import (
+    dwell_daily_models,
+    dwell_lifetime_models,
+    dwell_reference_models,
+    landed_dimensions,
+    landed_events,
+)
+from orchestration.jobs import JOBS_IN_ORDER
+from orchestration.resources import dbt_resource
+from orchestration.schedules import daily_schedule
+from orchestration.sensors import dimension_files_sensor, landing_sensor, lifetime_after_upstream_sensor
+
+defs = Definitions(
+    assets=[landed_events, landed_dimensions, dwell_reference_models, dwell_daily_models, dwell_lifetime_models],
+    jobs=list(JOBS_IN_ORDER),
+    schedules=[daily_schedule],
+    sensors=[landing_sensor, dimension_files_sensor, lifetime_after_upstream_sensor],
+    resources={"dbt": dbt_resource},
+)

@@ -1,0 +1,2 @@
+class DwellError(RuntimeError):
+    """A failure the command line reports as a message, not a traceback."""

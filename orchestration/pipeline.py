@@ -1,0 +1,41 @@
+"""Materialize every asset through Dagster in-process: the main command's path, and the tests'."""
+
+from dagster import DagsterInstance, JobDefinition
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+from orchestration.definitions import defs
+from orchestration.errors import DwellError
+from orchestration.jobs import daily_job, lifetime_job, reference_job
+from orchestration.partitions import daily_partitions
+
+
+class PipelineError(DwellError):
+    pass
+
+
+def _run_config(job: JobDefinition, full_refresh: bool) -> dict:
+    return {"ops": {node.name: {"config": {"full_refresh": full_refresh}} for node in job.nodes_in_topological_order}}
+
+
+def _execute(job_name: str, instance: DagsterInstance, full_refresh: bool, tags: dict[str, str] | None = None) -> None:
+    job = defs.resolve_job_def(job_name)
+    result = job.execute_in_process(
+        instance=instance, run_config=_run_config(job, full_refresh), tags=tags or {}, raise_on_error=False
+    )
+    if not result.success:
+        raise PipelineError(f"Dagster job {job_name} failed; see the log above")
+
+
+def materialize_daily(instance: DagsterInstance, first_partition: str, last_partition: str, full_refresh: bool = False) -> None:
+    """One run (one dbt invocation) for the partition range [first, last], both included."""
+    tags = {ASSET_PARTITION_RANGE_START_TAG: first_partition, ASSET_PARTITION_RANGE_END_TAG: last_partition}
+    _execute(daily_job.name, instance, full_refresh, tags)
+
+
+def materialize_all(instance: DagsterInstance, full_refresh: bool = True) -> None:
+    """Reference models, every daily partition in one run, then the lifetime marts."""
+    _execute(reference_job.name, instance, full_refresh)
+    partition_keys = daily_partitions.get_partition_keys()
+    if partition_keys:
+        materialize_daily(instance, partition_keys[0], partition_keys[-1], full_refresh)
+    _execute(lifetime_job.name, instance, full_refresh)

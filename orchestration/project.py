@@ -1,0 +1,9 @@
+"""The dbt project as Dagster sees it: one cached DbtProject for the whole code location."""
+
+from dagster_dbt import DbtProject
+
+from orchestration.settings import PROJECT_DIR
+
+dwell_project = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
+# Under `dagster dev` the manifest is (re)built at load; elsewhere it must exist (`dbt parse`, as CI does).
+dwell_project.prepare_if_dev()
