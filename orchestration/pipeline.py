@@ -17,7 +17,7 @@ def _run_config(job: JobDefinition, full_refresh: bool) -> dict:
     return {"ops": {node.name: {"config": {"full_refresh": full_refresh}} for node in job.nodes_in_topological_order}}
 
 
-def _execute(job_name: str, instance: DagsterInstance, full_refresh: bool, tags: dict[str, str] | None = None) -> None:
+def materialize_job(job_name: str, instance: DagsterInstance, full_refresh: bool, tags: dict[str, str] | None = None) -> None:
     job = defs.resolve_job_def(job_name)
     result = job.execute_in_process(
         instance=instance, run_config=_run_config(job, full_refresh), tags=tags or {}, raise_on_error=False
@@ -29,13 +29,13 @@ def _execute(job_name: str, instance: DagsterInstance, full_refresh: bool, tags:
 def materialize_daily(instance: DagsterInstance, first_partition: str, last_partition: str, full_refresh: bool = False) -> None:
     """One run (one dbt invocation) for the partition range [first, last], both included."""
     tags = {ASSET_PARTITION_RANGE_START_TAG: first_partition, ASSET_PARTITION_RANGE_END_TAG: last_partition}
-    _execute(daily_job.name, instance, full_refresh, tags)
+    materialize_job(daily_job.name, instance, full_refresh, tags)
 
 
 def materialize_all(instance: DagsterInstance, full_refresh: bool = True) -> None:
     """Reference models, every daily partition in one run, then the lifetime marts."""
-    _execute(reference_job.name, instance, full_refresh)
+    materialize_job(reference_job.name, instance, full_refresh)
     partition_keys = daily_partitions.get_partition_keys()
     if partition_keys:
         materialize_daily(instance, partition_keys[0], partition_keys[-1], full_refresh)
-    _execute(lifetime_job.name, instance, full_refresh)
+    materialize_job(lifetime_job.name, instance, full_refresh)

@@ -1,7 +1,7 @@
 """Deterministic generator of realistic raw product events, written in the landing-zone layout.
 
-Every column is simulated as a numpy array from one seeded generator; strings exist only at write
-time, built per output file with pyarrow compute. That keeps ten million events to seconds.
+Every column is simulated as a numpy array of codes and indexes from one seeded generator; strings exist only
+at write time, looked up or built per output file with pyarrow compute. That keeps ten million events to seconds.
 
 Layout written into the landing directory:
     organizations.csv, users.csv, workspaces.parquet, workspace_members.csv
@@ -12,6 +12,7 @@ Layout written into the landing directory:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import gzip
 import os
@@ -20,7 +21,6 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -129,12 +129,13 @@ project_events = {
     "project_created", "project_opened",
 }
 
+chunk_events = 1 << 20
 default_events_per_burst = 20.0
 min_events_per_burst = 3.0
 bursts_per_active_day_extra = (3, 0.3)  # binomial(n, p) bursts on top of the first one
 weekend_activity = 0.2
-mean_event_gap_s = 40.0
-think_rate = 0.07
+mean_event_gap_s = 30.0
+think_rate = 0.05
 max_event_gap_us = 20 * minute_us
 blur_rate = 0.02
 min_idle_gap_us = 40 * minute_us
@@ -259,10 +260,15 @@ event_columns = (
     "project_id", "platform", "page", "session_id", "properties",
 )
 optional_json_keys = ("project_id", "page", "session_id")
+# Trying dictionaries on unique or near-unique columns (event ids, properties) only wastes time.
+dictionary_columns = (
+    "user_id", "event_name", "organization_id", "workspace_id", "project_id", "platform", "page", "session_id",
+)
+property_int_levels = 400
 json_gzip_level = 1  # the JSON share is small; fast compression keeps 10M-event samples quick
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class SampleSummary:
     landing_dir: Path
     events_written: int
@@ -275,7 +281,7 @@ class SampleSummary:
     files: list[Path]
 
 
-@dataclass
+@dataclasses.dataclass
 class _Dimensions:
     """Index-based dimensions; user arrays cover known and anonymous users alike."""
 
@@ -324,28 +330,27 @@ def generate_sample(
     end_us = start_us + days * day_us
 
     dims = _build_dimensions(rng, users, days, start_us)
-    rows = _simulate_events(rng, dims, days, start_us, start_date.weekday(), events)
-    _register_new_users(rng, dims, rows)
-    rows, duplicates = _add_duplicates(rng, rows, end_us)
-    rows, malformed = _add_malformed(rng, rows)
-    valid_time = (rows["fault"] != fault_ts_text) & (rows["fault"] != fault_ts_date)
-    late = int(np.count_nonzero(valid_time & (rows["received"] - rows["occurred"] > day_us)))
+    pieces = _simulate_events(rng, dims, days, start_us, start_date.weekday(), events)
+    duplicates = _duplicates(rng, pieces, end_us)
+    malformed = _malformed(rng, pieces)
+    pieces += [duplicates, malformed]
+    _register_new_users(rng, dims, pieces, start_us)
 
     landing = Path(landing_dir)
     landing.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".sample-", dir=landing))
     try:
         _write_dimensions(dims, staging)
-        _write_events(rng, rows, dims, seed, start_us, days, staging)
+        _write_events(rng, pieces, dims, seed, start_us, days, staging)
         files = _replace_sample(staging, landing)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return SampleSummary(
         landing_dir=landing,
-        events_written=len(rows["n"]),
-        malformed_rows=malformed,
-        duplicate_rows=duplicates,
-        late_rows=late,
+        events_written=sum(len(piece["n"]) for piece in pieces),
+        malformed_rows=len(malformed["n"]),
+        duplicate_rows=len(duplicates["n"]),
+        late_rows=sum(_late_rows(piece) for piece in pieces),
         users=users,
         workspaces=len(dims.ws_org),
         organizations=len(dims.org_name),
@@ -400,10 +405,8 @@ def _build_dimensions(rng: np.random.Generator, n_users: int, days: int, start_u
     ws_created = user_registered[ws_owner] + (
         rng.random(len(ws_owner)) * 0.8 * (start_us - user_registered[ws_owner])).astype(np.int64)
     ws_rank = np.arange(len(ws_owner)) - ws_first[ws_org]
-    ws_name = [
-        workspace_teams[r % len(workspace_teams)] + (f" {r // len(workspace_teams) + 1}" if r >= len(workspace_teams) else "")
-        for r in ws_rank
-    ]
+    teams = len(workspace_teams)
+    ws_name = [workspace_teams[r % teams] + (f" {r // teams + 1}" if r >= teams else "") for r in ws_rank]
     project_count = np.minimum(1 + rng.poisson(2.0, len(ws_owner)), 8)
     project_first = np.cumsum(project_count) - project_count
 
@@ -445,13 +448,19 @@ def _company_names(rng: np.random.Generator, n_orgs: int) -> tuple[list[str], li
     return names, domains
 
 
-def _register_new_users(rng: np.random.Generator, dims: _Dimensions, rows: dict[str, np.ndarray]) -> None:
+def _register_new_users(
+    rng: np.random.Generator, dims: _Dimensions, pieces: list[dict[str, np.ndarray]], start_us: int
+) -> None:
     """Users who sign up during the period register (and are invited) shortly before their first event."""
-    first_seen = np.full(len(dims.user_org), np.iinfo(np.int64).max)
-    of_new = dims.user_new[rows["user"]]
-    np.minimum.at(first_seen, rows["user"][of_new], rows["occurred"][of_new])
+    never = np.iinfo(np.int64).max
+    first_seen = np.full(len(dims.user_org), never)
+    for piece in pieces:
+        of_new = dims.user_new[piece["user"]]
+        np.minimum.at(first_seen, piece["user"][of_new], piece["occurred"][of_new])
     new = np.flatnonzero(dims.user_new)
-    dims.user_registered[new] = first_seen[new] - ((1 + 19 * rng.random(len(new))) * minute_us).astype(np.int64)
+    lead = ((1 + 19 * rng.random(len(new))) * minute_us).astype(np.int64)
+    planned = start_us + dims.user_reg_day[new] * day_us + (rng.random(len(new)) * day_us).astype(np.int64)
+    dims.user_registered[new] = np.where(first_seen[new] < never, first_seen[new] - lead, planned)
     invited_new = np.flatnonzero(dims.user_new[dims.member_user])
     lead = ((10 + rng.random(len(invited_new)) * 2 * 24 * 60) * minute_us).astype(np.int64)
     dims.member_invited[invited_new] = np.maximum(
@@ -465,35 +474,51 @@ def _register_new_users(rng: np.random.Generator, dims: _Dimensions, rows: dict[
 
 def _simulate_events(
     rng: np.random.Generator, dims: _Dimensions, days: int, start_us: int, start_weekday: int, target: int | None
-) -> dict[str, np.ndarray]:
+) -> list[dict[str, np.ndarray]]:
+    """Events as pieces of whole users' activity plus one piece of background events.
+
+    Rows stay in pieces of about chunk_events all the way to the writer: ten-million-row temporaries would each be
+    fresh memory, and page faults would then dominate the run time.
+    """
     end_us = start_us + days * day_us
     burst_target = None
     if target is not None:
         overhead = 1 + background_share + duplicate_share + malformed_share
         burst_target = target / overhead
     bursts = _simulate_bursts(rng, dims, days, start_us, start_weekday, burst_target)
-    burst_rows = _burst_events(rng, bursts, end_us)
-    background = _background_events(rng, dims, start_us, end_us, round(background_share * len(burst_rows["user"])))
-    rows = {key: np.concatenate([burst_rows[key], background[key]]) for key in burst_rows}
+    pieces = [_burst_events(rng, chunk, end_us) for chunk in _chunks(bursts)]
+    kept = sum(len(piece["user"]) for piece in pieces)
+    if burst_target is not None and burst_target > 1.03 * kept:
+        # Bursts pushed past the end of the period lose their events; with few bursts that misses the target.
+        bursts.size = np.maximum(1, np.round(bursts.size * burst_target / max(1, kept))).astype(np.int64)
+        pieces = [_burst_events(rng, chunk, end_us) for chunk in _chunks(bursts)]
+        kept = sum(len(piece["user"]) for piece in pieces)
+    pieces.append(_background_events(rng, dims, start_us, end_us, round(background_share * kept)))
+    first_id = np.cumsum([0] + [len(piece["user"]) for piece in pieces])
+    for piece, first in zip(pieces, first_id):
+        piece["n"] = np.arange(first, first + len(piece["user"]), dtype=np.int64)
+        piece["fault"] = np.zeros(len(piece["user"]), np.int8)
+    return [_complete(rng, piece, end_us) for piece in pieces]
 
-    n = len(rows["user"])
-    rows["n"] = np.arange(n, dtype=np.int64)
-    web = rows["platform"] == platform_code["web"]
+
+def _complete(rng: np.random.Generator, piece: dict[str, np.ndarray], end_us: int) -> dict[str, np.ndarray]:
+    """Arrival times, pages, project scoping and property draws of a piece of events."""
+    web = piece["platform"] == platform_code["web"]
     # Browsers report milliseconds.
-    rows["occurred"][web] -= rows["occurred"][web] % millisecond_us
-    rows["received"] = _received_times(rng, rows["occurred"], end_us)
-    rows["fault"] = np.zeros(n, np.int8)
-    code = rows["name"]
-    rows["project"] = np.where(_name_mask(project_events)[code], rows["project"], -1).astype(np.int32)
-    page_view = code == event_code["page_view"]
-    page_weight = np.array([w for _, w in pages], float)
-    rows["page"] = np.full(n, -1, np.int8)
-    rows["page"][page_view] = _weighted_pick(rng, page_weight, int(page_view.sum()))
-    rows["prop_int"], rows["prop_option"] = _property_values(rng, code)
-    return rows
+    piece["occurred"][web] -= piece["occurred"][web] % millisecond_us
+    piece["received"] = _received_times(rng, piece["occurred"], end_us)
+    code = piece["name"]
+    piece["project"] = np.where(_name_mask(project_events)[code], piece["project"], -1).astype(np.int32)
+    page_view = np.flatnonzero(code == event_code["page_view"])
+    piece["page"] = np.full(len(code), -1, np.int8)
+    piece["page"][page_view] = _weighted_pick(rng, np.array([w for _, w in pages], float), len(page_view))
+    # Turned into property values per output file (see _properties).
+    piece["property_draw"] = rng.random(len(code), np.float32)
+    piece["option_draw"] = rng.random(len(code), np.float32)
+    return piece
 
 
-@dataclass
+@dataclasses.dataclass
 class _Bursts:
     user: np.ndarray
     desired_start: np.ndarray
@@ -530,29 +555,52 @@ def _simulate_bursts(
     tz_minutes = np.array([minutes for _, minutes, _ in timezones])[dims.user_tz[user]]
     desired = start_us + burst_day * day_us + (local_hour * hour_us).astype(np.int64) - tz_minutes * minute_us
     desired = np.maximum(desired, start_us + (rng.random(len(user)) * 30 * minute_us).astype(np.int64))
+    # Evening bursts of the last day may fall after the period for users west of UTC; keep at least one burst.
+    earliest = np.argmin(desired)
+    desired[earliest] = min(desired[earliest], start_us + days * day_us - hour_us)
+    within = desired < start_us + days * day_us
+    user, desired = user[within], desired[within]
 
     mean_size = default_events_per_burst
     if burst_target is not None:
         mean_size = burst_target / len(user)
         if mean_size < min_events_per_burst:
-            keep = rng.random(len(user)) < mean_size / min_events_per_burst
+            draw = rng.random(len(user))
+            keep = draw < mean_size / min_events_per_burst
+            keep[np.argmin(draw)] = True
             user, desired = user[keep], desired[keep]
             mean_size = min_events_per_burst
     n_bursts = len(user)
 
     primary = rng.choice(len(platforms), total, p=platform_share)
-    platform = np.where(
-        rng.random(n_bursts) < primary_platform_loyalty, primary[user], rng.choice(len(platforms), n_bursts, p=platform_share)
-    ).astype(np.int8)
+    loyal = rng.random(n_bursts) < primary_platform_loyalty
+    platform = np.where(loyal, primary[user], rng.choice(len(platforms), n_bursts, p=platform_share)).astype(np.int8)
     workspace = dims.user_ws[user, (rng.random(n_bursts) * dims.user_ws_count[user]).astype(np.int64)]
     project = dims.project_first[workspace] + (rng.random(n_bursts) * dims.project_count[workspace]).astype(np.int64)
     size = 1 + rng.poisson((mean_size - 1) * rng.gamma(1.5, 1 / 1.5, n_bursts))
+    if burst_target is not None:
+        # Small samples have few bursts, so their random sizes are rescaled to land on the target.
+        size = np.maximum(1, np.round(size * (burst_target / size.sum()))).astype(np.int64)
     idle_after = ((40 + rng.exponential(mean_extra_idle_gap_min, n_bursts)) * minute_us).astype(np.int64)
     return _Bursts(
         user=user, desired_start=desired, platform=platform, workspace=workspace, project=project,
         session=_client_sessions(rng, user, platform), size=size, idle_after=idle_after,
         gap_scale=min(1.0, default_events_per_burst / mean_size),
     )
+
+
+def _chunks(bursts: _Bursts) -> list[_Bursts]:
+    """Consecutive whole users' bursts, about chunk_events events each."""
+    user_start = np.flatnonzero(np.diff(bursts.user, prepend=-1) != 0)
+    events_before = (np.cumsum(bursts.size) - bursts.size)[user_start]
+    cuts = np.append(user_start[np.diff(events_before // chunk_events, prepend=-1) > 0], len(bursts.user))
+    return [
+        dataclasses.replace(bursts, **{
+            field.name: getattr(bursts, field.name)[start:stop]
+            for field in dataclasses.fields(bursts) if field.name != "gap_scale"
+        })
+        for start, stop in zip(cuts[:-1], cuts[1:])
+    ]
 
 
 def _client_sessions(rng: np.random.Generator, user: np.ndarray, platform: np.ndarray) -> np.ndarray:
@@ -568,75 +616,84 @@ def _client_sessions(rng: np.random.Generator, user: np.ndarray, platform: np.nd
 
 def _burst_events(rng: np.random.Generator, bursts: _Bursts, end_us: int) -> dict[str, np.ndarray]:
     size = bursts.size
-    burst = np.repeat(np.arange(len(size)), size)
     first = np.cumsum(size) - size
-    position = np.arange(len(burst)) - first[burst]
-    burst_size = size[burst]
-    platform = bursts.platform[burst]
+    is_first = np.zeros(size.sum(), bool)
+    is_first[first] = True
+    is_last = np.zeros_like(is_first)
+    is_last[first + size - 1] = True
+    platform = np.repeat(bursts.platform, size)
 
-    name, returning = _burst_event_names(rng, platform, position, burst_size, bursts.gap_scale)
-    gap = rng.exponential(mean_event_gap_s * second_us * bursts.gap_scale, len(burst))
-    thinking = rng.random(len(burst)) < think_rate
-    gap[thinking] = (2 + 6 * rng.random(int(thinking.sum()))) * minute_us * bursts.gap_scale
-    gap = np.clip(gap, millisecond_us, max_event_gap_us)
+    name, returning = _burst_event_names(rng, bursts, platform, is_first, is_last)
+    gap = rng.exponential(mean_event_gap_s * second_us * bursts.gap_scale, len(name))
+    thinking = np.flatnonzero(rng.random(len(name), np.float32) < think_rate)
+    gap[thinking] = (2 + 6 * rng.random(len(thinking))) * minute_us * bursts.gap_scale
+    np.clip(gap, millisecond_us, max_event_gap_us, out=gap)
     # Leaving the tab takes minutes whatever the event density; blur_rate was scaled down instead.
-    gap[returning] = (2 + 10 * rng.random(int(returning.sum()))) * minute_us
-    gap[position == 0] = 0
-    elapsed = np.cumsum(gap.astype(np.int64))
-    offset = elapsed - elapsed[first][burst]
+    gap[returning] = (2 + 10 * rng.random(len(returning))) * minute_us
+    gap[is_first] = 0
+    offset = np.cumsum(gap.astype(np.int64))
+    offset -= np.repeat(offset[first], size)
     duration = offset[first + size - 1]
 
     # Each burst starts at its desired time, or after the previous burst of the user plus an idle gap.
     carry = duration + bursts.idle_after
     before = np.cumsum(carry) - carry
     latest = pd.Series(bursts.desired_start - before).groupby(bursts.user).cummax().to_numpy()
-    occurred = (latest + before)[burst] + offset
+    occurred = offset + np.repeat(latest + before, size)
 
-    keep = occurred < end_us
-    return {
-        "user": bursts.user[burst][keep].astype(np.int32),
-        "occurred": occurred[keep],
-        "name": name[keep],
-        "workspace": bursts.workspace[burst][keep].astype(np.int32),
-        "project": bursts.project[burst][keep].astype(np.int32),
-        "platform": platform[keep],
-        "session": bursts.session[burst][keep],
+    columns = {
+        "user": np.repeat(bursts.user.astype(np.int32), size),
+        "occurred": occurred,
+        "name": name,
+        "workspace": np.repeat(bursts.workspace.astype(np.int32), size),
+        "project": np.repeat(bursts.project.astype(np.int32), size),
+        "platform": platform,
+        "session": np.repeat(bursts.session.astype(np.int32), size),
     }
+    keep = occurred < end_us
+    if keep.all():
+        return columns
+    return {key: values[keep] for key, values in columns.items()}
 
 
 def _burst_event_names(
-    rng: np.random.Generator, platform: np.ndarray, position: np.ndarray, burst_size: np.ndarray, gap_scale: float
+    rng: np.random.Generator, bursts: _Bursts, platform: np.ndarray, is_first: np.ndarray, is_last: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Event names inside bursts, and the mask of focus events that return from a blur."""
-    n = len(platform)
-    name = np.empty(n, np.int8)
-    draw = rng.random(n)
-    for code, platform_name in enumerate(platforms):
-        of_platform = platform == code
-        weights = np.array([burst_event_weights[platform_name].get(e, 0.0) for e in event_names])
-        name[of_platform] = _weighted_codes(weights, draw[of_platform])
+    """Event names inside bursts, and the indexes of focus events that return from a blur."""
+    # One search over the platforms' stacked cumulative weights: platform p searches p + draw in block p.
+    cumulative = np.concatenate([
+        p + np.cumsum(weights) / weights.sum()
+        for p, weights in enumerate(
+            np.array([burst_event_weights[platform_name].get(e, 0.0) for e in event_names])
+            for platform_name in platforms
+        )
+    ])
+    stacked = np.searchsorted(cumulative, platform + rng.random(len(platform)), side="right")
+    name = (stacked - platform.astype(np.int64) * len(event_names)).astype(np.int8)
 
-    last = position == burst_size - 1
-    opens = (position == 0) & (rng.random(n) < opener_rate)
-    name[opens] = _pick_by_platform(rng, burst_openers, platform[opens])
-    after_login = np.flatnonzero((name[:-1] == event_code["login"]) & ~last[:-1]) + 1
+    first = np.flatnonzero(is_first)
+    opens = first[rng.random(len(first)) < opener_rate]
+    name[opens] = _pick_per_group(rng, burst_openers, platform[opens])
+    after_login = np.flatnonzero((name[:-1] == event_code["login"]) & ~is_last[:-1]) + 1
     after_login = after_login[rng.random(len(after_login)) < identity_after_login_rate]
     name[after_login] = event_code["identity_set"]
-    closes = last & (position > 0) & (rng.random(n) < closer_rate)
-    name[closes] = _pick_by_platform(rng, burst_closers, platform[closes])
+    last = np.flatnonzero(is_last & ~is_first)
+    closes = last[rng.random(len(last)) < closer_rate]
+    name[closes] = _pick_per_group(rng, burst_closers, platform[closes])
 
     for starter, (outcomes, shares) in followups.items():
-        follower = np.flatnonzero((name[:-1] == event_code[starter]) & ~last[:-1]) + 1
+        follower = np.flatnonzero((name[:-1] == event_code[starter]) & ~is_last[:-1]) + 1
         outcome_codes = np.array([event_code[o] for o in outcomes], np.int8)
         name[follower] = outcome_codes[_weighted_pick(rng, np.array(shares), len(follower))]
 
-    blur = (position > 0) & (position < burst_size - 2) & (rng.random(n) < blur_rate * gap_scale)
-    blur[1:] &= ~blur[:-1]
-    returning = np.zeros(n, bool)
-    returning[1:] = blur[:-1]
+    # A blur needs an event after its returning focus, so it is never among a burst's last two events.
+    can_blur = ~is_first & ~is_last
+    can_blur[:-1] &= ~is_last[1:]
+    blur = np.flatnonzero(can_blur & (rng.random(len(name), np.float32) < blur_rate * bursts.gap_scale))
+    blur = blur[np.diff(blur, prepend=-2) > 1]
     name[blur] = event_code["workspace_blur"]
-    name[returning] = event_code["workspace_focus"]
-    return name, returning
+    name[blur + 1] = event_code["workspace_focus"]
+    return name, blur + 1
 
 
 def _background_events(
@@ -649,7 +706,7 @@ def _background_events(
     weights = np.array([background_event_weights.get(e, 0.0) for e in event_names])
     name = _weighted_codes(weights, rng.random(n))
     platform_options = {e: background_platforms.get(e, ("ide",)) for e in event_names}
-    platform = _pick_by_platform(rng, platform_options, name, keys=event_names, values=platform_code)
+    platform = _pick_per_group(rng, platform_options, name, keys=event_names, values=platform_code)
     return {
         "user": user.astype(np.int32),
         "occurred": occurred,
@@ -657,7 +714,7 @@ def _background_events(
         "workspace": dims.user_ws[user, 0].astype(np.int32),
         "project": np.full(n, -1, np.int32),
         "platform": platform.astype(np.int8),
-        "session": np.full(n, -1, np.int64),
+        "session": np.full(n, -1, np.int32),
     }
 
 
@@ -675,50 +732,41 @@ def _received_times(rng: np.random.Generator, occurred: np.ndarray, end_us: int)
     return np.minimum(received, end_us - 1)
 
 
-def _add_duplicates(
-    rng: np.random.Generator, rows: dict[str, np.ndarray], end_us: int
-) -> tuple[dict[str, np.ndarray], int]:
+def _duplicates(
+    rng: np.random.Generator, pieces: list[dict[str, np.ndarray]], end_us: int
+) -> dict[str, np.ndarray]:
     """Exact re-sends of existing events, received seconds to days after the original."""
-    eligible = np.flatnonzero(rows["received"] < end_us - minute_us)
-    count = min(len(eligible), max(min_duplicates, round(duplicate_share * len(rows["n"]))))
-    source = np.sort(rng.choice(eligible, count, replace=False))
-    duplicates = {key: values[source] for key, values in rows.items()}
+    resendable = [np.flatnonzero(piece["received"] < end_us - minute_us) for piece in pieces]
+    available = np.array([len(rows) for rows in resendable])
+    n = sum(len(piece["n"]) for piece in pieces)
+    count = min(int(available.sum()), max(min_duplicates, round(duplicate_share * n)))
+    per_piece = rng.multivariate_hypergeometric(available, count)
+    duplicates = _concat([
+        _take(piece, np.sort(rng.choice(rows, k, replace=False)))
+        for piece, rows, k in zip(pieces, resendable, per_piece)
+    ])
     soon = (1 + rng.random(count) * 599) * second_us
     later = (1 + rng.random(count) * 71) * hour_us
     delay = np.where(rng.random(count) < 0.6, soon, later).astype(np.int64)
     duplicates["received"] = np.minimum(duplicates["received"] + delay, end_us - 1)
-    return _concat(rows, duplicates), count
+    return duplicates
 
 
-def _add_malformed(rng: np.random.Generator, rows: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], int]:
+def _malformed(rng: np.random.Generator, pieces: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     """Unusable copies of random events with fresh ids, one fault each, always sent as web JSON."""
-    total = len(rows["n"])
-    count = max(min_malformed, round(malformed_share * total))
-    malformed = {key: values[rng.integers(0, total, count)] for key, values in rows.items()}
-    malformed["n"] = total + np.arange(count, dtype=np.int64)
+    sizes = np.array([len(piece["n"]) for piece in pieces])
+    count = max(min_malformed, round(malformed_share * sizes.sum()))
+    per_piece = rng.multinomial(count, sizes / sizes.sum())
+    malformed = _concat([_take(piece, rng.integers(0, len(piece["n"]), k)) for piece, k in zip(pieces, per_piece)])
+    malformed["n"] = max(int(piece["n"].max(initial=-1)) for piece in pieces) + 1 + np.arange(count)
     malformed["fault"] = (1 + np.arange(count) % fault_kinds).astype(np.int8)
     malformed["platform"][:] = platform_code["web"]
-    return _concat(rows, malformed), count
+    return malformed
 
 
-def _property_values(rng: np.random.Generator, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, the integer property value and the index into the flat list of categorical values."""
-    low = np.ones(len(event_names))
-    high = np.ones(len(event_names))
-    option_first = np.zeros(len(event_names), np.int64)
-    option_count = np.ones(len(event_names), np.int64)
-    offset = 0
-    for i, name in enumerate(event_names):
-        integer, categorical = property_fields[name]
-        if integer:
-            low[i], high[i] = integer[1], integer[2]
-        if categorical:
-            option_first[i], option_count[i] = offset, len(categorical[1])
-            offset += len(categorical[1])
-    log_low, log_high = np.log(low[code]), np.log(high[code])
-    integer = np.exp(log_low + rng.random(len(code)) * (log_high - log_low)).round().astype(np.int32)
-    option = option_first[code] + (rng.random(len(code)) * option_count[code]).astype(np.int64)
-    return integer, option.astype(np.int16)
+def _late_rows(piece: dict[str, np.ndarray]) -> int:
+    valid_time = (piece["fault"] != fault_ts_text) & (piece["fault"] != fault_ts_date)
+    return int(np.count_nonzero(valid_time & (piece["received"] - piece["occurred"] > day_us)))
 
 
 # ---------------------------------------------------------------------------------------------- array helpers
@@ -733,7 +781,7 @@ def _weighted_pick(rng: np.random.Generator, weights: np.ndarray, n: int) -> np.
     return _weighted_codes(weights, rng.random(n))
 
 
-def _pick_by_platform(
+def _pick_per_group(
     rng: np.random.Generator, options: dict[str, tuple[str, ...]], group: np.ndarray,
     keys: tuple[str, ...] = platforms, values: dict[str, int] = event_code,
 ) -> np.ndarray:
@@ -748,12 +796,16 @@ def _pick_by_platform(
     return table[group, (rng.random(len(group)) * lengths[group]).astype(np.int64)]
 
 
+def _take(piece: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
+    return {key: values[rows] for key, values in piece.items()}
+
+
+def _concat(pieces: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return {key: np.concatenate([piece[key] for piece in pieces]) for key in pieces[0]}
+
+
 def _name_mask(names: set[str]) -> np.ndarray:
     return np.array([e in names for e in event_names])
-
-
-def _concat(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    return {key: np.concatenate([a[key], b[key]]) for key in a}
 
 
 # ---------------------------------------------------------------------------------------------- writing
@@ -815,89 +867,116 @@ def _ids(prefix: str, width: int, n: int) -> np.ndarray:
     return np.char.add(f"{prefix}_", np.char.zfill(np.arange(1, n + 1).astype(str), width))
 
 
-@dataclass
+@dataclasses.dataclass
 class _Vocabulary:
-    """Dictionaries that turn index columns into strings."""
+    """Every string an event column can hold, built once; rows pick theirs by index."""
 
     seed: int
     user_ids: pa.Array
     org_ids: pa.Array
     ws_ids: pa.Array
     project_ids: pa.Array
+    session_ids: pa.Array
     names: pa.Array
     platforms: pa.Array
     pages: pa.Array
     ws_org: np.ndarray
     user_tz_minutes: np.ndarray
-    user_tz_label: np.ndarray
+    user_tz: np.ndarray
     tz_labels: pa.Array
-    int_keys: pa.Array
-    option_keys: pa.Array
-    options: pa.Array
+    properties: pa.Array
+    property_first: np.ndarray  # per event name: its first properties text
+    property_levels: np.ndarray  # per event name: how many integer values
+    property_options: np.ndarray  # per event name: how many categorical values
 
 
-def _vocabulary(dims: _Dimensions, seed: int) -> _Vocabulary:
-    int_keys, option_keys, options = [], [], []
-    for name in event_names:
-        integer, categorical = property_fields[name]
-        int_keys.append(f'"{integer[0]}": ' if integer else None)
-        option_keys.append(f'"{categorical[0]}": ' if categorical else None)
-        options.extend(categorical[1] if categorical else ())
+def _vocabulary(dims: _Dimensions, seed: int, sessions: int) -> _Vocabulary:
+    properties, first, levels, options = _property_texts()
+    # An odd multiplier is a bijection modulo 2**48: unique, random-looking client session ids.
+    mixed = (np.arange(sessions, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(seed)) & np.uint64(
+        2**48 - 1)
     return _Vocabulary(
         seed=seed,
         user_ids=pa.array(_ids("usr", 6, len(dims.user_org))),
         org_ids=pa.array(_ids("org", 4, len(dims.org_name))),
         ws_ids=pa.array(_ids("ws", 5, len(dims.ws_org))),
         project_ids=pa.array(_ids("prj", 6, int(dims.project_count.sum()))),
+        session_ids=_join("sess_", pc.cast(pa.array(mixed), pa.string())),
         names=pa.array(event_names),
         platforms=pa.array(platforms),
         pages=pa.array([page for page, _ in pages]),
         ws_org=dims.ws_org.astype(np.int32),
         user_tz_minutes=np.array([minutes for _, minutes, _ in timezones])[dims.user_tz],
-        user_tz_label=dims.user_tz.astype(np.int8),
+        user_tz=dims.user_tz.astype(np.int8),
         tz_labels=pa.array([label for label, _, _ in timezones]),
-        int_keys=pa.array(int_keys, pa.string()),
-        option_keys=pa.array(option_keys, pa.string()),
-        options=pa.array(options or [""]),
+        properties=pa.array(properties),
+        property_first=np.array(first),
+        property_levels=np.array(levels),
+        property_options=np.array(options),
     )
 
 
-def _write_events(
-    rng: np.random.Generator, rows: dict[str, np.ndarray], dims: _Dimensions, seed: int, start_us: int, days: int,
-    out: Path,
-) -> None:
-    order = np.argsort(rows["received"], kind="stable")
-    as_json = (rows["platform"] == platform_code["web"]) | (rows["fault"] > 0)
-    vocabulary = _vocabulary(dims, seed)
-    day_starts = start_us + np.arange(days + 1, dtype=np.int64) * day_us
-    tasks = []
-    for is_json in (False, True):
-        selected = order[as_json[order] == is_json]
-        subset = {key: values[selected] for key, values in rows.items()}
-        bounds = np.searchsorted(subset["received"], day_starts)
-        for day in range(days):
-            if bounds[day] == bounds[day + 1]:
-                continue
-            part = {key: values[bounds[day] : bounds[day + 1]] for key, values in subset.items()}
-            date = datetime.datetime.fromtimestamp(day_starts[day] / second_us, datetime.UTC).date().isoformat()
-            tasks.append((is_json, date, part))
-    # Drawn before the threads start, so the thread schedule cannot change the data.
-    json_choices = [_json_choices(rng, len(part["n"])) if is_json else None for is_json, _, part in tasks]
+def _property_texts() -> tuple[list[str], list[int], list[int], list[int]]:
+    """All properties texts, event name by event name: every integer level crossed with every categorical value.
 
-    def write(task_index: int) -> None:
-        is_json, date, part = tasks[task_index]
-        if is_json:
+    Integers are log-spaced levels rather than free values, so properties are looked up instead of formatted.
+    """
+    texts, first, levels, options = [], [], [], []
+    for name in event_names:
+        integer, categorical = property_fields[name]
+        values = [None]
+        if integer:
+            key, low, high = integer
+            values = [f'"{key}": {round(v)}' for v in np.geomspace(low, high, property_int_levels)]
+        choices = [f'"{categorical[0]}": {c}' for c in categorical[1]] if categorical else [None]
+        first.append(len(texts))
+        levels.append(len(values))
+        options.append(len(choices))
+        texts.extend("{" + ", ".join(f for f in (v, c) if f) + "}" for v in values for c in choices)
+    return texts, first, levels, options
+
+
+def _write_events(
+    rng: np.random.Generator, pieces: list[dict[str, np.ndarray]], dims: _Dimensions, seed: int, start_us: int,
+    days: int, out: Path,
+) -> None:
+    """One file per arrival day and format, each ordered by received_at, written in parallel threads."""
+    n_files = 2 * days  # a Parquet and a JSON file per day
+    layouts = []
+    for piece in pieces:
+        as_json = (piece["platform"] == platform_code["web"]) | (piece["fault"] > 0)
+        # A 16-bit key sorts by radix; the order inside each file is settled in the file's own thread.
+        file_key = ((piece["received"] - start_us) // day_us * 2 + as_json).astype(np.int16)
+        order = np.argsort(file_key, kind="stable")
+        layouts.append((order, np.searchsorted(file_key[order], np.arange(n_files + 1))))
+    sizes = sum(np.diff(bounds) for _, bounds in layouts)
+    files = [key for key in range(n_files) if sizes[key]]
+    # Drawn before the threads start, so the thread schedule cannot change the data.
+    json_choices = {key: _json_choices(rng, sizes[key]) for key in files if key % 2}
+    vocabulary = _vocabulary(dims, seed, max(int(piece["session"].max(initial=-1)) for piece in pieces) + 1)
+    first_day = datetime.datetime.fromtimestamp(start_us // second_us, datetime.UTC).date()
+
+    def write(key: int) -> None:
+        part = _concat([
+            _take(piece, order[bounds[key] : bounds[key + 1]]) for piece, (order, bounds) in zip(pieces, layouts)
+        ])
+        part = _take(part, np.argsort(part["received"], kind="stable"))
+        date = (first_day + datetime.timedelta(days=key // 2)).isoformat()
+        if key % 2:
             path = out / "events" / "web" / f"received_date={date}" / "events.jsonl.gz"
             path.parent.mkdir(parents=True, exist_ok=True)
-            lines = _json_lines(part, vocabulary, json_choices[task_index])
+            lines = _json_lines(part, vocabulary, json_choices[key])
             path.write_bytes(gzip.compress(_joined_bytes(lines), compresslevel=json_gzip_level, mtime=0))
         else:
             path = out / "events" / f"received_date={date}" / "events.parquet"
             path.parent.mkdir(parents=True, exist_ok=True)
-            pq.write_table(_parquet_table(part, vocabulary), path, compression="snappy", store_schema=False)
+            pq.write_table(
+                _parquet_table(part, vocabulary), path, compression="zstd", use_dictionary=dictionary_columns,
+                store_schema=False,
+            )
 
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        list(pool.map(write, range(len(tasks))))
+        list(pool.map(write, files))
 
 
 def _json_choices(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
@@ -906,13 +985,13 @@ def _json_choices(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         "occurred_format": rng.integers(0, 3, n).astype(np.int8),
         "received_format": rng.integers(0, 3, n).astype(np.int8),
         **{f"omit_{key}": rng.random(n) < 0.5 for key in optional_json_keys},
-        "user_null_as_absent": rng.random(n) < 0.5,
     }
 
 
-def _dictionary(indices: np.ndarray, dictionary: pa.Array, valid: np.ndarray | None = None) -> pa.DictionaryArray:
+def _lookup(dictionary: pa.Array, indices: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+    """dictionary[indices] as plain strings; null where an index is negative or not valid."""
     mask = indices < 0 if valid is None else ~valid
-    return pa.DictionaryArray.from_arrays(pa.array(indices, mask=mask), dictionary)
+    return pc.take(dictionary, pa.array(indices, mask=mask))
 
 
 def _join(*parts) -> pa.Array:
@@ -923,18 +1002,12 @@ def _event_ids(n: np.ndarray, seed: int) -> pa.Array:
     return _join(f"evt_{seed}_", pc.cast(pa.array(n), pa.string()))
 
 
-def _session_ids(session: np.ndarray, seed: int) -> pa.Array:
-    # An odd multiplier is a bijection modulo 2**48: unique, random-looking client ids.
-    mixed = (session.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(seed)) & np.uint64(2**48 - 1)
-    return _join("sess_", pc.cast(pa.array(mixed, mask=session < 0), pa.string()))
-
-
 def _properties(part: dict[str, np.ndarray], vocabulary: _Vocabulary) -> pa.Array:
-    code = pa.array(part["name"])
-    integer = _join(pc.take(vocabulary.int_keys, code), pc.cast(pa.array(part["prop_int"]), pa.string()))
-    option = _join(pc.take(vocabulary.option_keys, code), pc.take(vocabulary.options, pa.array(part["prop_option"])))
-    fields = pc.coalesce(pc.binary_join_element_wise(integer, option, ", "), integer, option, "")
-    return _join("{", fields, "}")
+    code = part["name"]
+    level = (part["property_draw"] * vocabulary.property_levels[code]).astype(np.int64)
+    options = vocabulary.property_options[code]
+    option = (part["option_draw"] * options).astype(np.int64)
+    return _lookup(vocabulary.properties, vocabulary.property_first[code] + level * options + option)
 
 
 def _timestamps(us: np.ndarray) -> pa.Array:
@@ -946,14 +1019,14 @@ def _parquet_table(part: dict[str, np.ndarray], vocabulary: _Vocabulary) -> pa.T
         "event_id": _event_ids(part["n"], vocabulary.seed),
         "occurred_at": _timestamps(part["occurred"]),
         "received_at": _timestamps(part["received"]),
-        "user_id": _dictionary(part["user"], vocabulary.user_ids),
-        "event_name": _dictionary(part["name"], vocabulary.names),
-        "organization_id": _dictionary(vocabulary.ws_org[part["workspace"]], vocabulary.org_ids),
-        "workspace_id": _dictionary(part["workspace"], vocabulary.ws_ids),
-        "project_id": _dictionary(part["project"], vocabulary.project_ids),
-        "platform": _dictionary(part["platform"], vocabulary.platforms),
-        "page": _dictionary(part["page"], vocabulary.pages),
-        "session_id": _session_ids(part["session"], vocabulary.seed),
+        "user_id": _lookup(vocabulary.user_ids, part["user"]),
+        "event_name": _lookup(vocabulary.names, part["name"]),
+        "organization_id": _lookup(vocabulary.org_ids, vocabulary.ws_org[part["workspace"]]),
+        "workspace_id": _lookup(vocabulary.ws_ids, part["workspace"]),
+        "project_id": _lookup(vocabulary.project_ids, part["project"]),
+        "platform": _lookup(vocabulary.platforms, part["platform"]),
+        "page": _lookup(vocabulary.pages, part["page"]),
+        "session_id": _lookup(vocabulary.session_ids, part["session"]),
         "properties": _properties(part, vocabulary),
     })
 
@@ -964,7 +1037,7 @@ def _iso_texts(us: np.ndarray, user: np.ndarray, form: np.ndarray, vocabulary: _
     utc = pc.cast(pa.array(us, pa.timestamp("us")), pa.string())
     with_z = _join(_t_separated(utc), "Z")
     local = pc.cast(pa.array(us + vocabulary.user_tz_minutes[user] * minute_us, pa.timestamp("us")), pa.string())
-    offset_label = pc.take(vocabulary.tz_labels, pa.array(vocabulary.user_tz_label[user]))
+    offset_label = _lookup(vocabulary.tz_labels, vocabulary.user_tz[user])
     with_offset = _join(_t_separated(local), offset_label)
     zoneless = pc.replace_substring_regex(utc, r"\.?0+$", "")
     return pc.choose(pa.array(form), with_z, with_offset, zoneless)
@@ -979,8 +1052,8 @@ def _quoted(values: pa.Array) -> pa.Array:
 
 
 def _json_field(key: str, value: pa.Array, present: np.ndarray | None = None) -> pa.Array:
-    """', "key": value', or '' where the key is left out of the line."""
-    field = _join(f', "{key}": ', value)
+    """'"key": value, ', or '' where the key is left out of the line."""
+    field = _join(f'"{key}": ', value, ", ")
     return field if present is None else pc.if_else(pa.array(present), field, "")
 
 
@@ -991,12 +1064,11 @@ def _json_lines(part: dict[str, np.ndarray], vocabulary: _Vocabulary, choices: d
         occurred = pc.if_else(pa.array(fault == kind), text, occurred)
     received = _iso_texts(part["received"], user, choices["received_format"], vocabulary)
     user_valid = (fault != fault_user_null) & (fault != fault_user_absent)
-    user_absent = (fault == fault_user_absent) | ((fault == fault_user_null) & choices["user_null_as_absent"])
     name_valid = (fault != fault_name_null) & (fault != fault_name_absent)
     optional = {
-        "project_id": _dictionary(part["project"], vocabulary.project_ids).cast(pa.string()),
-        "page": _dictionary(part["page"], vocabulary.pages).cast(pa.string()),
-        "session_id": _session_ids(part["session"], vocabulary.seed),
+        "project_id": _lookup(vocabulary.project_ids, part["project"]),
+        "page": _lookup(vocabulary.pages, part["page"]),
+        "session_id": _lookup(vocabulary.session_ids, part["session"]),
     }
     optional = {
         key: _json_field(key, _quoted(value), ~(choices[f"omit_{key}"] & _is_null(value)))
@@ -1006,20 +1078,18 @@ def _json_lines(part: dict[str, np.ndarray], vocabulary: _Vocabulary, choices: d
         _json_field("event_id", _quoted(_event_ids(part["n"], vocabulary.seed)), fault != fault_id_absent),
         _json_field("occurred_at", _quoted(occurred)),
         _json_field("received_at", _quoted(received)),
-        _json_field("user_id", _quoted(_dictionary(user, vocabulary.user_ids, user_valid).cast(pa.string())),
-                    ~user_absent),
-        _json_field("event_name", _quoted(_dictionary(part["name"], vocabulary.names, name_valid).cast(pa.string())),
+        _json_field("user_id", _quoted(_lookup(vocabulary.user_ids, user, user_valid)), fault != fault_user_absent),
+        _json_field("event_name", _quoted(_lookup(vocabulary.names, part["name"], name_valid)),
                     fault != fault_name_absent),
-        _json_field("organization_id", _quoted(
-            _dictionary(vocabulary.ws_org[part["workspace"]], vocabulary.org_ids).cast(pa.string()))),
-        _json_field("workspace_id", _quoted(_dictionary(part["workspace"], vocabulary.ws_ids).cast(pa.string()))),
+        _json_field("organization_id", _quoted(_lookup(vocabulary.org_ids, vocabulary.ws_org[part["workspace"]]))),
+        _json_field("workspace_id", _quoted(_lookup(vocabulary.ws_ids, part["workspace"]))),
         optional["project_id"],
-        _json_field("platform", _quoted(_dictionary(part["platform"], vocabulary.platforms).cast(pa.string()))),
+        _json_field("platform", _quoted(_lookup(vocabulary.platforms, part["platform"]))),
         optional["page"],
         optional["session_id"],
-        _json_field("properties", _properties(part, vocabulary)),
     ]
-    return _join("{", pc.utf8_slice_codeunits(_join(*fields), 2), "}\n")
+    # properties is always present and last, so every other field can carry a trailing separator.
+    return _join("{", *fields, '"properties": ', _properties(part, vocabulary), "}\n")
 
 
 def _is_null(values: pa.Array) -> np.ndarray:

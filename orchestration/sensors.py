@@ -100,7 +100,12 @@ UPSTREAM_OF_LIFETIME: frozenset[AssetKey] = frozenset(dwell_daily_models.keys | 
     description="After a successful run of daily or reference models (schedule, sensor or backfill), rebuild the lifetime marts.",
 )
 def lifetime_after_upstream_sensor(context: RunStatusSensorContext):
-    materialized = context.dagster_run.asset_selection or frozenset()
-    if not materialized & UPSTREAM_OF_LIFETIME:
+    run = context.dagster_run
+    if not run.asset_selection:
+        # A run of a whole job carries no asset selection; backfills and UI launches do.
+        upstream = run.job_name in (daily_job.name, reference_job.name)
+    else:
+        upstream = bool(run.asset_selection & UPSTREAM_OF_LIFETIME)
+    if not upstream:
         return SkipReason("The run materialized no upstream of the lifetime marts.")
-    return RunRequest(run_key=context.dagster_run.run_id)
+    return RunRequest(run_key=run.run_id)
