@@ -1,6 +1,9 @@
 """Resources shared by the assets."""
 
 import os
+import shutil
+import sys
+from pathlib import Path
 
 from dagster_dbt import DbtCliResource
 
@@ -16,4 +19,9 @@ os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
 # Every asset that writes the DuckDB warehouse holds this pool; dagster_home/dagster.yaml limits it to one run.
 WAREHOUSE_POOL = "dwell_warehouse"
 
-dbt_resource = DbtCliResource(project_dir=dwell_project)
+# The dbt installed beside this Python, so runs work without an activated virtualenv.
+_venv_dbt = Path(sys.executable).parent / "dbt"
+dbt_resource = DbtCliResource(
+    project_dir=dwell_project,
+    dbt_executable=str(_venv_dbt) if _venv_dbt.exists() else (shutil.which("dbt") or "dbt"),
+)

@@ -7,6 +7,8 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 if [ ! -x .venv/bin/uv ]; then
+    # A virtualenv made by another tool may lack pip.
+    .venv/bin/python -m pip --version >/dev/null 2>&1 || .venv/bin/python -m ensurepip --upgrade >/dev/null
     .venv/bin/python -m pip install --quiet --disable-pip-version-check uv
 fi
 .venv/bin/uv pip install --quiet --python .venv/bin/python -r requirements.lock -e .

@@ -1,4 +1,4 @@
-"""End to end through the real web UI: `dagster dev` on 127.0.0.1, a backfill launched through the UI's GraphQL
+"""End to end through the real web UI: `scripts/dagster.sh` (dagster dev) on 127.0.0.1, a backfill launched through the UI's GraphQL
 API, and the asset graph page in headless Chromium (Debian's build, driven by Playwright; nothing downloads a
 browser). The screenshot is kept in test-artifacts/."""
 
@@ -8,7 +8,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from contextlib import closing
@@ -77,7 +76,6 @@ def stop_process_group(process: subprocess.Popen) -> None:
 
 @pytest.fixture
 def dagster_dev(warehouse, tmp_path):
-    shutil.copy(PROJECT_DIR / "dagster_home" / "dagster.yaml", Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml")
     generate_sample(warehouse.landing, users=12, days=4, seed=9, start_date=date(2026, 10, 1))
     with DagsterInstance.get() as instance:
         pipeline.materialize_job("dwell_reference_job", instance, full_refresh=False)
@@ -85,9 +83,10 @@ def dagster_dev(warehouse, tmp_path):
     port = free_port()
     log_path = tmp_path / "dagster_dev.log"
     with open(log_path, "w") as log:
+        # The README's command, in a process group of its own.
         process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(port)],
-            cwd=PROJECT_DIR, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            ["bash", "scripts/dagster.sh"], cwd=PROJECT_DIR, env={**os.environ, "DWELL_DAGSTER_PORT": str(port)},
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: urllib.request.urlopen(f"{url}/server_info", timeout=5).status == 200, 180, "the webserver")
@@ -102,8 +101,8 @@ def dagster_dev(warehouse, tmp_path):
         shutil.copy(log_path, ARTIFACTS / "dagster_dev.log")
 
 
-def test_backfill_through_the_ui_api_and_the_asset_graph_in_a_browser(dagster_dev, warehouse):
-    launched = graphql(dagster_dev, """
+def launch_backfill(url: str, partitions: list[str]) -> str:
+    launched = graphql(url, """
         mutation Launch($params: LaunchBackfillParams!) {
           launchPartitionBackfill(backfillParams: $params) {
             __typename
@@ -111,31 +110,46 @@ def test_backfill_through_the_ui_api_and_the_asset_graph_in_a_browser(dagster_de
             ... on PythonError { message }
           }
         }""", {"params": {
-            "partitionNames": ["2026-10-01", "2026-10-02", "2026-10-03"],
+            "partitionNames": partitions,
             "assetSelection": [{"path": key.path} for key in dwell_daily_models.keys],
         }})["launchPartitionBackfill"]
     assert launched["__typename"] == "LaunchBackfillSuccess", launched
-    backfill_id = launched["backfillId"]
+    return launched["backfillId"]
 
-    def backfill_status():
-        status = graphql(dagster_dev, """
-            query Backfill($id: String!) {
-              partitionBackfillOrError(backfillId: $id) { ... on PartitionBackfill { status } }
-            }""", {"id": backfill_id})["partitionBackfillOrError"]["status"]
-        return status if status in TERMINAL_BACKFILL_STATES else None
 
-    assert wait_for(backfill_status, 600, "the backfill", interval=3) in {"COMPLETED", "COMPLETED_SUCCESS"}
+def finished_backfill_status(url: str, backfill_id: str) -> str | None:
+    status = graphql(url, """
+        query Backfill($id: String!) {
+          partitionBackfillOrError(backfillId: $id) { ... on PartitionBackfill { status } }
+        }""", {"id": backfill_id})["partitionBackfillOrError"]["status"]
+    return status if status in TERMINAL_BACKFILL_STATES else None
+
+
+def test_backfills_through_the_ui_api_queue_and_the_asset_graph_shows_in_a_browser(dagster_dev, warehouse):
+    # Two overlapping backfills at once: the warehouse pool makes them queue instead of failing on the file lock.
+    first = launch_backfill(dagster_dev, ["2026-10-01", "2026-10-02", "2026-10-03"])
+    second = launch_backfill(dagster_dev, ["2026-10-03", "2026-10-04"])
+    for backfill_id in (first, second):
+        status = wait_for(lambda: finished_backfill_status(dagster_dev, backfill_id), 600, "a backfill", interval=3)
+        assert status in {"COMPLETED", "COMPLETED_SUCCESS"}, status
+
     runs = graphql(dagster_dev, """
-        query Runs($id: String!) {
-          runsOrError(filter: {tags: [{key: "dagster/backfill", value: $id}]}) {
-            ... on Runs { results { status tags { key value } } }
-          }
-        }""", {"id": backfill_id})["runsOrError"]["results"]
-    # Single-run backfill policy: the 3-day range is one run.
-    assert [run["status"] for run in runs] == ["SUCCESS"]
-    tags = {tag["key"]: tag["value"] for tag in runs[0]["tags"]}
-    assert (tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]) == (
-        "2026-10-01", "2026-10-03")
+        { runsOrError { ... on Runs { results { runId jobName status startTime endTime tags { key value } } } } }
+        """)["runsOrError"]["results"]
+    by_backfill: dict[str, list[dict]] = {}
+    for run in runs:
+        tags = {tag["key"]: tag["value"] for tag in run["tags"]}
+        if "dagster/backfill" in tags:
+            by_backfill.setdefault(tags["dagster/backfill"], []).append(
+                {**run, "range": (tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"])})
+    # Single-run backfill policy: each range is one run (one dbt invocation).
+    assert [(run["status"], run["range"]) for run in by_backfill[first]] == [("SUCCESS", ("2026-10-01", "2026-10-03"))]
+    assert [(run["status"], run["range"]) for run in by_backfill[second]] == [("SUCCESS", ("2026-10-03", "2026-10-04"))]
+    # No two runs that write the warehouse (backfills, sensor and lifetime runs alike) were ever in progress together.
+    spans = sorted((run["startTime"], run["endTime"], run["jobName"]) for run in runs if run["startTime"] and run["endTime"])
+    assert len(spans) >= 2
+    for earlier, later in zip(spans, spans[1:]):
+        assert later[0] >= earlier[1], (earlier, later, runs)
     assert warehouse.query("select count(*) as n from marts.fct_sessions").n[0] > 0
 
     ARTIFACTS.mkdir(exist_ok=True)
