@@ -81,27 +81,22 @@ def dwell_daily_models(context: AssetExecutionContext, dbt: DbtCliResource, conf
     yield from dbt.cli(_build_args(config, dbt_vars), context=context).stream()
 
 
-@dbt_assets(
-    manifest=dwell_project.manifest_path,
-    project=dwell_project,
-    select=REFERENCE_SELECTION,
-    name="dwell_reference_models",
-    dagster_dbt_translator=dwell_translator,
-    pool=WAREHOUSE_POOL,
-)
-def dwell_reference_models(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
-    """Seeds and dimension staging: inputs without an event date."""
-    yield from dbt.cli(_build_args(config), context=context).stream()
+def _unpartitioned_dbt_assets(name: str, select: str):
+    @dbt_assets(
+        manifest=dwell_project.manifest_path,
+        project=dwell_project,
+        select=select,
+        name=name,
+        dagster_dbt_translator=dwell_translator,
+        pool=WAREHOUSE_POOL,
+    )
+    def _assets(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+        yield from dbt.cli(_build_args(config), context=context).stream()
+
+    return _assets
 
 
-@dbt_assets(
-    manifest=dwell_project.manifest_path,
-    project=dwell_project,
-    select=LIFETIME_SELECTION,
-    name="dwell_lifetime_models",
-    dagster_dbt_translator=dwell_translator,
-    pool=WAREHOUSE_POOL,
-)
-def dwell_lifetime_models(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
-    """Unpartitioned marts built from all history: dimensions and lifetime reports."""
-    yield from dbt.cli(_build_args(config), context=context).stream()
+# Seeds and dimension staging: inputs without an event date.
+dwell_reference_models = _unpartitioned_dbt_assets("dwell_reference_models", REFERENCE_SELECTION)
+# Unpartitioned marts built from all history: dimensions and lifetime reports.
+dwell_lifetime_models = _unpartitioned_dbt_assets("dwell_lifetime_models", LIFETIME_SELECTION)

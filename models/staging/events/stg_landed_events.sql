@@ -32,22 +32,8 @@ parsed as (
 validated as (
 
     select
-        event_id,
-        occurred_at,
+        parsed.*,
         coalesce(parsed_received_at, occurred_at) as received_at,
-        user_id,
-        event_name,
-        organization_id,
-        workspace_id,
-        project_id,
-        platform,
-        page,
-        client_session_id,
-        properties,
-        occurred_at_raw,
-        received_at_raw,
-        source_file,
-        source_format,
         case
             when event_id is null then 'missing_event_id'
             when user_id is null then 'missing_user_id'
