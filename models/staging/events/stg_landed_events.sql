@@ -1,5 +1,7 @@
 {{ config(materialized='table') }}
 
+{%- set future_tolerance_us = dwell_microseconds(dwell_seconds_setting('future_skew_tolerance_seconds', var('future_skew_tolerance_seconds'))) %}
+
 with landed as (
 
     select * from {{ ref('base_landing_events') }}
@@ -42,6 +44,10 @@ validated as (
             when occurred_at is null then 'unparseable_occurred_at'
             when nullif(trim(received_at_raw), '') is not null and parsed_received_at is null
                 then 'unparseable_received_at'
+            -- A client clock far ahead would otherwise hold the newest-event horizon in the future.
+            when {{ dwell_epoch_microseconds('occurred_at') }} - {{ dwell_epoch_microseconds('parsed_received_at') }}
+                > {{ future_tolerance_us }}
+                then 'occurred_after_received'
         end as quarantine_reason
     from parsed
 
