@@ -17,8 +17,8 @@ class DwellTranslator(DagsterDbtTranslator):
         resource_type = dbt_resource_props["resource_type"]
         if resource_type == "source":
             return "landing"
-        if resource_type == "seed":
-            return "seeds"
+        if resource_type in ("seed", "snapshot"):
+            return f"{resource_type}s"
         # fqn is [project, folder under models/, ..., name]: the folder is the layer.
         return dbt_resource_props["fqn"][1]
 
