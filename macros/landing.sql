@@ -60,21 +60,45 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- One row per row read from the landed event files, every contract column as text. -#}
-{% macro dwell_read_landed_events() -%}
-    {{ return(adapter.dispatch('dwell_read_landed_events', 'dwell')()) }}
+{#- One row per row read from the landed event files, every contract column as text, with the file it came
+    from (path, size, modification time) and the load that read it. With already_loaded (the relation this
+    macro filled before), files already read with the same size and modification time are skipped. -#}
+{% macro dwell_read_landed_events(already_loaded=none) -%}
+    {{ return(adapter.dispatch('dwell_read_landed_events', 'dwell')(already_loaded)) }}
 {%- endmacro %}
 
-{% macro duckdb__dwell_read_landed_events() -%}
+{#- Files matching the patterns and not yet in already_loaded: a list of (path, size, modified_us). -#}
+{% macro duckdb__dwell_files_to_load(patterns, already_loaded) -%}
+    {%- set files = dwell_find_files(patterns) -%}
+    {%- if not files -%}{{ return([]) }}{%- endif -%}
+    {%- set query -%}
+        select found.filename, found.size, epoch_us(found.last_modified) as modified_us
+        from read_blob({{ dwell_file_list(files) }}) as found
+        {%- if already_loaded is not none %}
+        where not exists (
+            select 1
+            from {{ already_loaded }} as loaded
+            where loaded.source_file = found.filename
+                and loaded.source_file_size = found.size
+                and epoch_us(loaded.source_file_modified_at) = epoch_us(found.last_modified)
+        )
+        {%- endif %}
+        order by found.filename
+    {%- endset -%}
+    {{ return(run_query(query).rows | map('list') | list) }}
+{%- endmacro %}
+
+{% macro duckdb__dwell_read_landed_events(already_loaded) -%}
     {%- set root = dwell_landing_dir() -%}
     {%- set columns = dwell_event_columns() -%}
-    {%- set parquet_files = dwell_find_files([root ~ '/events/**/*.parquet']) -%}
-    {%- set json_files = dwell_find_files([root ~ '/events/**/*.jsonl', root ~ '/events/**/*.ndjson',
-                                           root ~ '/events/**/*.jsonl.gz', root ~ '/events/**/*.ndjson.gz']) -%}
+    {%- set parquet_files = duckdb__dwell_files_to_load([root ~ '/events/**/*.parquet'], already_loaded) -%}
+    {%- set json_files = duckdb__dwell_files_to_load([root ~ '/events/**/*.jsonl', root ~ '/events/**/*.ndjson',
+                                                      root ~ '/events/**/*.jsonl.gz', root ~ '/events/**/*.ndjson.gz'],
+                                                     already_loaded) -%}
     {%- set branches = [] -%}
 
     {%- if parquet_files -%}
-        {%- set reader = 'read_parquet(' ~ dwell_file_list(parquet_files) ~ ', union_by_name = true, filename = true)' -%}
+        {%- set reader = 'read_parquet(' ~ dwell_file_list(parquet_files | map(attribute=0) | list) ~ ', union_by_name = true, filename = true)' -%}
         {%- set available = dwell_reader_columns(reader) -%}
         {%- set branch -%}
             select
@@ -85,7 +109,7 @@
                 'parquet' as source_format
             from {{ reader }}
         {%- endset -%}
-        {%- do branches.append(branch) -%}
+        {%- do branches.append((branch, parquet_files)) -%}
     {%- endif -%}
 
     {%- if json_files -%}
@@ -99,7 +123,7 @@
                 filename as source_file,
                 'json' as source_format
             from read_json(
-                {{ dwell_file_list(json_files) }},
+                {{ dwell_file_list(json_files | map(attribute=0) | list) }},
                 format = 'newline_delimited',
                 compression = 'auto_detect',
                 ignore_errors = true,
@@ -111,18 +135,38 @@
                 }
             )
         {%- endset -%}
-        {%- do branches.append(branch) -%}
+        {%- do branches.append((branch, json_files)) -%}
     {%- endif -%}
 
     {%- if branches -%}
-        {{ branches | join('\nunion all\n') }}
+        {%- for branch, files in branches %}
+        {% if not loop.first %}union all{% endif %}
+        select
+            rows_read.*,
+            cast(files.size as bigint) as source_file_size,
+            make_timestamp(cast(files.modified_us as bigint)) as source_file_modified_at,
+            '{{ invocation_id }}' as load_id,
+            cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as loaded_at
+        from ({{ branch }}) as rows_read
+        inner join (
+            values
+            {%- for path, size, modified_us in files %}
+            ({{ dwell_string_literal(path) }}, {{ size }}, {{ modified_us }}){% if not loop.last %},{% endif %}
+            {%- endfor %}
+        ) as files (path, size, modified_us)
+            on rows_read.source_file = files.path
+        {%- endfor %}
     {%- else -%}
         select
             {%- for column in columns %}
             cast(null as varchar) as {{ column }},
             {%- endfor %}
             cast(null as varchar) as source_file,
-            cast(null as varchar) as source_format
+            cast(null as varchar) as source_format,
+            cast(null as bigint) as source_file_size,
+            cast(null as timestamp) as source_file_modified_at,
+            cast(null as varchar) as load_id,
+            cast(null as timestamp) as loaded_at
         where false
     {%- endif -%}
 {%- endmacro %}

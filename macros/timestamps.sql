@@ -36,3 +36,9 @@
 {% macro duckdb__dwell_first_non_null(value, order_by) -%}
     arg_min({{ value }}, {{ order_by }}) filter (where {{ value }} is not null)
 {%- endmacro %}
+
+{#- Sum of durations in seconds that are whole microseconds, exact and independent of row order (a plain sum of
+    doubles is not, so incremental and full builds could differ in the last bits). -#}
+{% macro dwell_sum_seconds(seconds) -%}
+    sum(round({{ seconds }} * 1000000)) / 1000000.0
+{%- endmacro %}

@@ -29,7 +29,8 @@ final as (
         events.platform,
         events.page,
         events.client_session_id,
-        events.properties
+        events.properties,
+        events.load_id
     from events
     left join catalog
         on events.event_name = catalog.event_name

@@ -36,7 +36,7 @@ session_activity as (
     select
         user_id,
         count(*) as session_count,
-        sum(duration_seconds) as total_session_seconds
+        {{ dwell_sum_seconds("duration_seconds") }} as total_session_seconds
     from sessions
     group by user_id
 

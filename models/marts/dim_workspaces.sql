@@ -55,7 +55,7 @@ session_activity as (
     select
         workspace_id,
         count(*) as session_count,
-        sum(duration_seconds) as total_session_seconds
+        {{ dwell_sum_seconds("duration_seconds") }} as total_session_seconds
     from sessions
     where workspace_id is not null
     group by workspace_id

@@ -1,7 +1,8 @@
-{{ config(materialized='table') }}
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 
 -- depends_on: {{ source('landing', 'events') }}
 
-{# Every row read from the landing directory's event files, untouched: every contract column as text.
-    Materialized once so the files are read once per build. #}
-{{ dwell_read_landed_events() }}
+{# Every row read from the landing directory's event files, untouched: every contract column as text. Each run
+   reads only the files not loaded before with the same size and modification time, so a run costs in
+   proportion to what landed since the last one. #}
+{{ dwell_read_landed_events(already_loaded=this if is_incremental() else none) }}

@@ -19,7 +19,8 @@ final as (
         page,
         client_session_id,
         properties,
-        source_file
+        source_file,
+        load_id
     from landed
     where load_status = 'staged'
 

@@ -1,10 +1,23 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='event_id',
+    on_schema_change='fail',
+) }}
 
 {%- set future_tolerance_us = dwell_microseconds(dwell_seconds_setting('future_skew_tolerance_seconds', var('future_skew_tolerance_seconds'))) %}
 
+{# An incremental run parses only the rows of this run's load, then re-ranks them with the earlier copies of the
+    same event ids: a copy received earlier still wins, exactly as in a full build. Rows without an event id are
+    only ever appended. #}
+
 with landed as (
 
-    select * from {{ ref('base_landing_events') }}
+    select *
+    from {{ ref('base_landing_events') }}
+    {% if is_incremental() -%}
+    where load_id = '{{ invocation_id }}'
+    {%- endif %}
 
 ),
 
@@ -26,7 +39,9 @@ parsed as (
         occurred_at as occurred_at_raw,
         received_at as received_at_raw,
         source_file,
-        source_format
+        source_format,
+        load_id,
+        loaded_at
     from landed
 
 ),
@@ -34,8 +49,24 @@ parsed as (
 validated as (
 
     select
-        parsed.*,
+        event_id,
+        occurred_at,
         coalesce(parsed_received_at, occurred_at) as received_at,
+        user_id,
+        event_name,
+        organization_id,
+        workspace_id,
+        project_id,
+        platform,
+        page,
+        client_session_id,
+        properties,
+        occurred_at_raw,
+        received_at_raw,
+        source_file,
+        source_format,
+        load_id,
+        loaded_at,
         case
             when event_id is null then 'missing_event_id'
             when user_id is null then 'missing_user_id'
@@ -53,17 +84,60 @@ validated as (
 
 ),
 
+{% if is_incremental() -%}
+earlier_copies as (
+
+    select
+        event_id,
+        occurred_at,
+        received_at,
+        user_id,
+        event_name,
+        organization_id,
+        workspace_id,
+        project_id,
+        platform,
+        page,
+        client_session_id,
+        properties,
+        occurred_at_raw,
+        received_at_raw,
+        source_file,
+        source_format,
+        load_id,
+        loaded_at,
+        quarantine_reason
+    from {{ this }}
+    where event_id in (select event_id from validated)
+
+),
+
+candidates as (
+
+    select * from validated
+    union all
+    select * from earlier_copies
+
+),
+{%- else -%}
+candidates as (
+
+    select * from validated
+
+),
+{%- endif %}
+
 ranked as (
 
     select
-        validated.*,
+        candidates.*,
         -- Of several copies of one event_id the earliest received wins; the rest only make ties deterministic.
         row_number() over (
             partition by event_id, quarantine_reason is null
-            order by received_at, occurred_at, source_file, user_id, event_name, workspace_id,
+            order by received_at, occurred_at, source_file, load_id, user_id, event_name, workspace_id,
                 organization_id, project_id, platform, page, client_session_id, properties
         ) as copy_number
-    from validated
+    from candidates
 
 ),
 
@@ -86,12 +160,14 @@ final as (
         received_at_raw,
         source_file,
         source_format,
+        load_id,
+        loaded_at,
+        quarantine_reason,
         case
             when quarantine_reason is not null then 'quarantined'
             when copy_number = 1 then 'staged'
             else 'duplicate'
-        end as load_status,
-        quarantine_reason
+        end as load_status
     from ranked
 
 )

@@ -1,0 +1,165 @@
+{# The fct_sessions rows this run writes: for each user in int_session_user_scope, the sessions from the user's
+   rebuild point: the rebuilt partitions' sessions, and the user's other sessions carried over (renumbered, open
+   ones concluded by the newest data). A full build: every session. It reads the mart before the mart's pre-hook
+   removes the rows these replace. #}
+
+-- depends_on: {{ ref('int_session_user_scope') }}
+
+{% set full_build = dwell_rebuild_mode() == "full" %}
+{%- set timeout_us = dwell_microseconds(dwell_seconds_setting('session_timeout_seconds', var('session_timeout_seconds'))) %}
+
+with rebuilt_events as (
+
+    select * from {{ ref('int_session_events_rebuilt') }}
+
+),
+
+staged_events as (
+
+    select * from {{ ref('stg_events') }}
+
+),
+
+users as (
+
+    select * from {{ ref('stg_users') }}
+
+),
+
+summarized as (
+
+    {{ dwell_session_summary(
+        'rebuilt_events',
+        partition_by=var('session_partition_by'),
+        timeout_seconds=var('session_timeout_seconds'),
+        end_events=var('session_end_events'),
+        newest_event_at='(select max(occurred_at) from staged_events)',
+        first_non_null_columns=['workspace_id', 'organization_id'],
+    ) }}
+
+),
+
+rebuilt_sessions as (
+
+    select
+        summarized.session_id,
+        summarized.user_id,
+        coalesce(summarized.organization_id, users.organization_id) as organization_id,
+        summarized.workspace_id,
+        summarized.session_start_at,
+        summarized.session_end_at,
+        summarized.duration_seconds,
+        summarized.event_count,
+        summarized.start_reason,
+        summarized.end_reason,
+        summarized.is_concluded,
+        summarized.first_event_id
+    from summarized
+    left join users
+        on summarized.user_id = users.user_id
+
+),
+
+{% if full_build -%}
+sessions as (
+
+    select rebuilt_sessions.*, 0 as sessions_before
+    from rebuilt_sessions
+
+),
+{%- else -%}
+user_scope as (
+
+    select * from {{ ref('int_session_user_scope') }}
+
+),
+
+previous as (
+
+    select * from {{ dwell_previous_state('fct_sessions') }}
+
+),
+
+carried_sessions as (
+
+    select
+        previous.session_id,
+        previous.user_id,
+        previous.organization_id,
+        previous.workspace_id,
+        previous.session_start_at,
+        previous.session_end_at,
+        previous.duration_seconds,
+        previous.event_count,
+        previous.start_reason,
+        case
+            when previous.end_reason = 'open'
+                and {{ dwell_epoch_microseconds('(select max(occurred_at) from staged_events)') }}
+                    - {{ dwell_epoch_microseconds('previous.session_end_at') }} > {{ timeout_us }}
+                then 'inactivity'
+            else previous.end_reason
+        end as end_reason,
+        previous.is_concluded
+            or {{ dwell_epoch_microseconds('(select max(occurred_at) from staged_events)') }}
+                - {{ dwell_epoch_microseconds('previous.session_end_at') }} > {{ timeout_us }} as is_concluded,
+        previous.first_event_id
+    from previous
+    inner join user_scope
+        on previous.user_id = user_scope.user_id
+    where {{ dwell_at_or_after('previous.session_start_at', 'previous.first_event_id', 'user_scope.rebuild_from_at', 'user_scope.rebuild_from_event_id') }}
+        and previous.session_id not in (
+            select previous_session_id from rebuilt_events where previous_session_id is not null
+        )
+
+),
+
+sessions_before as (
+
+    select previous.user_id, count(*) as sessions_before
+    from previous
+    inner join user_scope
+        on previous.user_id = user_scope.user_id
+    where not {{ dwell_at_or_after('previous.session_start_at', 'previous.first_event_id', 'user_scope.rebuild_from_at', 'user_scope.rebuild_from_event_id') }}
+    group by previous.user_id
+
+),
+
+sessions as (
+
+    select replaced.*, coalesce(sessions_before.sessions_before, 0) as sessions_before
+    from (
+        select * from rebuilt_sessions
+        union all
+        select * from carried_sessions
+    ) as replaced
+    left join sessions_before
+        on replaced.user_id = sessions_before.user_id
+
+),
+{%- endif %}
+
+final as (
+
+    select
+        session_id,
+        user_id,
+        organization_id,
+        workspace_id,
+        session_start_at,
+        session_end_at,
+        duration_seconds,
+        event_count,
+        sessions_before + row_number() over (
+            partition by user_id
+            order by session_start_at, first_event_id
+        ) as session_number,
+        start_reason,
+        end_reason,
+        is_concluded,
+        cast(session_start_at as date) as session_date,
+        first_event_id
+    from sessions
+
+)
+
+select * from final
