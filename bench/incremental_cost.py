@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -31,12 +32,18 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 EVENTS_TABLE = "marts.fct_session_events"
 LATE_SHARE_PERCENT = 1
 LATE_WINDOW_DAYS = 30
-RATIO_TARGETS = {"one more day": 0.10, "1% late events": 0.25}
+ONE_MORE_DAY = "one more day"
+LATE_EVENTS = "1% late events"
+RATIO_TARGETS = {ONE_MORE_DAY: 0.10, LATE_EVENTS: 0.25}
 SLOWEST_NODES_SHOWN = 5
 SMOKE = {"events": 20_000, "days": 10, "runs": 1}
 # The folders this script owns inside --workdir; it empties them at the start of every run.
 WORK_SUBDIRS = ("sample", "landing", "warehouses", "target", "logs", "run_results")
 COUNT_SUFFIXES = {"k": 1_000, "m": 1_000_000}
+# Other people edit the project while benchmarks run; a change between start and end makes the figures suspect.
+PROJECT_SOURCES = ("models", "macros", "seeds", "dbt_tests", "dbt_project.yml", "profiles.yml")
+# /proc/stat cpu columns that count as busy: user, nice, system, irq, softirq, steal.
+BUSY_CPU_COLUMNS = (0, 1, 2, 5, 6, 7)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,6 +91,7 @@ class Timing:
     step: Step
     wall_seconds: list[float]
     dbt_elapsed_seconds: list[float]
+    other_cpu_seconds: list[float]
     rows_before: int | None
     rows_after: int | None
     slowest_nodes: list[tuple[str, float]]
@@ -148,6 +156,25 @@ def total_memory_gib() -> float:
         if line.startswith("MemTotal:"):
             return int(line.split()[1]) / 1024**2
     return float("nan")
+
+
+def project_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for source in PROJECT_SOURCES:
+        root = REPO_ROOT / source
+        for path in sorted([root] if root.is_file() else (path for path in root.rglob("*") if path.is_file())):
+            digest.update(str(path.relative_to(REPO_ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def machine_busy_cpu_seconds() -> float:
+    columns = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    return sum(int(columns[index]) for index in BUSY_CPU_COLUMNS) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
 
 
 def prepare_workdir(root: Path) -> Workdir:
@@ -268,24 +295,28 @@ def copy_warehouse(source: Path, destination: Path) -> None:
 def node_timings(target: Path) -> tuple[float, list[tuple[str, float]]]:
     """dbt's own elapsed time for the last invocation and its slowest nodes, from run_results.json."""
     run_results = json.loads((target / "run_results.json").read_text())
-    nodes = sorted(
-        ((result["unique_id"].split(".")[0] + " " + result["unique_id"].split(".")[-1], result["execution_time"])
-         for result in run_results["results"]),
-        key=lambda node: node[1],
-        reverse=True,
-    )
+    nodes = [(node_name(result["unique_id"]), result["execution_time"]) for result in run_results["results"]]
+    nodes.sort(key=lambda node: node[1], reverse=True)
     return run_results["elapsed_time"], nodes[:SLOWEST_NODES_SHOWN]
+
+
+def node_name(unique_id: str) -> str:
+    """'model.dwell.fct_sessions' as 'model fct_sessions'."""
+    kind, *_, name = unique_id.split(".")
+    return f"{kind} {name}"
 
 
 def time_step(work: Workdir, scenario: str, step: Step, start: str, runs: int) -> Timing:
     """Run one dbt command `runs` times, each from the same saved warehouse state; the last run's warehouse and
     run_results.json stay."""
-    wall_seconds, dbt_elapsed_seconds = [], []
+    wall_seconds, dbt_elapsed_seconds, other_cpu_seconds = [], [], []
     for _ in range(runs):
         copy_warehouse(work.snapshot(start), work.warehouse)
-        began = time.perf_counter()
+        began, machine_began, own_began = time.perf_counter(), machine_busy_cpu_seconds(), own_cpu_seconds()
         dbt(work, *step.dbt_args)
         wall_seconds.append(time.perf_counter() - began)
+        other_seconds = machine_busy_cpu_seconds() - machine_began - (own_cpu_seconds() - own_began)
+        other_cpu_seconds.append(max(0.0, other_seconds))  # clock-tick rounding can make it a hair negative
         elapsed, slowest_nodes = node_timings(work.target)
         dbt_elapsed_seconds.append(elapsed)
     shutil.copyfile(work.target / "run_results.json", work.run_results(scenario, step.label))
@@ -294,6 +325,7 @@ def time_step(work: Workdir, scenario: str, step: Step, start: str, runs: int) -
         step=step,
         wall_seconds=wall_seconds,
         dbt_elapsed_seconds=dbt_elapsed_seconds,
+        other_cpu_seconds=other_cpu_seconds,
         rows_before=count_rows(work.snapshot(start)),
         rows_after=count_rows(work.warehouse),
         slowest_nodes=slowest_nodes,
@@ -335,6 +367,7 @@ def print_timing(timing: Timing) -> None:
     slowest = ", ".join(f"{name} {elapsed:.2f}s" for name, elapsed in timing.slowest_nodes)
     print(f"  {timing.step.label}: median {timing.median:.2f}s (min {min(seconds):.2f}, max {max(seconds):.2f}); "
           f"dbt elapsed median {statistics.median(timing.dbt_elapsed_seconds):.2f}s; "
+          f"other processes' cpu median {statistics.median(timing.other_cpu_seconds):.1f}s; "
           f"{EVENTS_TABLE} rows {format_count(timing.rows_before)} -> {format_count(timing.rows_after)}")
     print(f"    slowest nodes (last run): {slowest}")
 
@@ -357,20 +390,25 @@ def ratios(timings: list[Timing]) -> list[tuple[str, str, float, float]]:
 
 
 def print_summary(
-    args: argparse.Namespace, machine: list[tuple[str, str]], work: Workdir, timings: list[Timing]
+    args: argparse.Namespace,
+    machine: list[tuple[str, str]],
+    work: Workdir,
+    timings: list[Timing],
+    project_changed: bool,
 ) -> None:
     print("\n== Summary")
     for name, value in machine:
         print(f"  {name:<12} {value}")
     print(f"  {'sample':<12} {args.events:,} events requested, {args.days} days, {args.users} users, seed {args.seed}")
     header = (f"  {'scenario':<16} {'step':<20} {'runs':>4} {'median s':>9} {'min s':>8} {'max s':>8} "
-              f"{'dbt s':>8} {'rows before':>12} {'rows after':>12}")
+              f"{'dbt s':>8} {'other cpu s':>12} {'rows before':>12} {'rows after':>12}")
     print("\n" + header)
     print("  " + "-" * (len(header) - 2))
     for timing in timings:
         print(f"  {timing.scenario:<16} {timing.step.label:<20} {len(timing.wall_seconds):>4} {timing.median:>9.2f} "
               f"{min(timing.wall_seconds):>8.2f} {max(timing.wall_seconds):>8.2f} "
               f"{statistics.median(timing.dbt_elapsed_seconds):>8.2f} "
+              f"{statistics.median(timing.other_cpu_seconds):>12.1f} "
               f"{format_count(timing.rows_before):>12} {format_count(timing.rows_after):>12}")
     print()
     for scenario, command, ratio, target in ratios(timings):
@@ -378,11 +416,14 @@ def print_summary(
         print(f"  {scenario:<16} incremental / full-refresh {command:<5}  {ratio:6.1%}   "
               f"({verdict} the {target:.0%} target)")
     print(f"\n  each step's last run_results.json (per-node times): {work.root / 'run_results'}")
+    if project_changed:
+        print("  WARNING: models, macros, seeds, tests or dbt config changed during the run; figures may mix versions")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     machine = machine_description()
+    fingerprint = project_fingerprint()
     work = prepare_workdir(args.workdir)
     point_dbt_at(work)
 
@@ -399,14 +440,13 @@ def main(argv: list[str] | None = None) -> int:
 
     copied = land(work.sample, work.landing, last_day=last_day, include_last_day=True)
     print(f"landed the {copied} files of {last_day}")
-    timings = time_scenario(work, "one more day", "all-but-last-day", args.runs, args.with_tests,
-                            keep_end_as="all-days")
+    timings = time_scenario(work, ONE_MORE_DAY, "all-but-last-day", args.runs, args.with_tests, keep_end_as="all-days")
 
     late_file, late_events, late_users = write_late_events(work.landing)
     print(f"\nlanded {late_events:,} late events of {late_users:,} users in {late_file}")
-    timings += time_scenario(work, "1% late events", "all-days", args.runs, args.with_tests)
+    timings += time_scenario(work, LATE_EVENTS, "all-days", args.runs, args.with_tests)
 
-    print_summary(args, machine, work, timings)
+    print_summary(args, machine, work, timings, project_changed=project_fingerprint() != fingerprint)
     return 0
 
 
