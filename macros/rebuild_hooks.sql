@@ -1,16 +1,17 @@
 {#- Pre-hooks of the incremental session marts: before the rebuilt rows are appended, remove the rows they replace.
     They run in the model's transaction, so readers see the old rows or the new ones, never neither. -#}
 
+{#- The rows the rebuilt segments change, and the versions this load's new winning copies replace wherever they
+    were (another time or partition, or no longer counted). -#}
 {% macro dwell_delete_rebuilt_session_events() -%}
     {%- if is_incremental() -%}
-        {%- set partition_by = dwell_session_partition(var('session_partition_by')) -%}
         delete from {{ this }}
-        where exists (
-            select 1
-            from {{ ref('int_session_rebuild_scope') }} as scope
-            where {{ dwell_same_partition(this, 'scope', partition_by) }}
-                and {{ dwell_at_or_after(this ~ '.occurred_at', this ~ '.event_id', 'scope.rebuild_from_at', 'scope.rebuild_from_event_id') }}
+        where event_id in (
+            select event_id from {{ ref('int_session_events_rebuilt') }} where is_changed
         )
+            or event_id in (
+                select event_id from {{ ref('stg_events') }} where load_id = '{{ invocation_id }}'
+            )
     {%- endif -%}
 {%- endmacro %}
 

@@ -8,16 +8,21 @@
     so is then cut into pieces of at most max_length seconds measured from its start (max_length).
     All gap arithmetic is in integer microseconds.
 
+    segment_by lists columns that cut a partition into independent stretches of events (the rebuild segments of
+    an incremental run): each is sessionized as if it were a partition of its own, but session ids stay those of
+    the partition.
+
     It returns every input column plus: session_id, session_start_at, session_start_reason,
     event_number_in_session, seconds_since_previous_event, seconds_since_session_start,
     is_last_event_in_session, occurred_us. -#}
 
-{% macro dwell_sessionize(events, partition_by, timeout_seconds, restart_events, end_events, max_length_seconds) -%}
+{% macro dwell_sessionize(events, partition_by, timeout_seconds, restart_events, end_events, max_length_seconds, segment_by=[]) -%}
     {%- set partition_by = dwell_session_partition(partition_by) -%}
     {%- set timeout_us = dwell_microseconds(dwell_seconds_setting('session_timeout_seconds', timeout_seconds)) -%}
     {%- set max_length = dwell_seconds_setting('session_max_length_seconds', max_length_seconds, allow_disable=true) -%}
     {%- set max_length_us = none if max_length is none else dwell_microseconds(max_length) -%}
-    {{ return(adapter.dispatch('dwell_sessionize', 'dwell')(events, partition_by, timeout_us, restart_events, end_events, max_length_us)) }}
+    {%- set segment_by = dwell_identifier_list('segment_by', segment_by) if segment_by else [] -%}
+    {{ return(adapter.dispatch('dwell_sessionize', 'dwell')(events, partition_by, segment_by, timeout_us, restart_events, end_events, max_length_us)) }}
 {%- endmacro %}
 
 {% macro dwell_microseconds(seconds) -%}
@@ -37,8 +42,8 @@
     {{ return(columns) }}
 {%- endmacro %}
 
-{% macro default__dwell_sessionize(events, partition_by, timeout_us, restart_events, end_events, max_length_us) -%}
-    {%- set partition = partition_by | join(', ') -%}
+{% macro default__dwell_sessionize(events, partition_by, segment_by, timeout_us, restart_events, end_events, max_length_us) -%}
+    {%- set partition = (partition_by + segment_by) | join(', ') -%}
     with dwell_timed as (
         select
             dwell_source.*,
@@ -134,14 +139,19 @@
 
     end_reason: end_event when the last event is an end event; otherwise why the partition's next session
     started (restart_event, inactivity, max_length); with no next session, inactivity when the last event is
-    more than the timeout before newest_event_at, else open. A session is concluded unless it is open. -#}
-{% macro dwell_session_summary(session_events, partition_by, timeout_seconds, end_events, newest_event_at, first_non_null_columns=[]) -%}
+    more than the timeout before newest_event_at, else open. A session is concluded unless it is open.
+
+    With segment_by (see dwell_sessionize), "next session" means the next in the segment, and after a segment's
+    last session, the one whose start reason next_start_reason_column holds (null: none follows). -#}
+{% macro dwell_session_summary(session_events, partition_by, timeout_seconds, end_events, newest_event_at, first_non_null_columns=[], segment_by=[], next_start_reason_column=none) -%}
     {%- set partition_by = dwell_session_partition(partition_by) -%}
+    {%- set segment_by = dwell_identifier_list('segment_by', segment_by) if segment_by else [] -%}
     {%- set timeout_us = dwell_microseconds(dwell_seconds_setting('session_timeout_seconds', timeout_seconds)) -%}
     {%- set partition = partition_by | join(', ') -%}
+    {%- set segment_partition = (partition_by + segment_by) | join(', ') -%}
     with dwell_grouped as (
         select
-            {{ partition }},
+            {{ segment_partition }},
             session_id,
             max(case when event_number_in_session = 1 then event_id end) as first_event_id,
             min(occurred_at) as session_start_at,
@@ -150,20 +160,28 @@
             max({{ dwell_epoch_microseconds('occurred_at') }}) as dwell_end_us,
             count(*) as event_count,
             min(session_start_reason) as start_reason,
-            max(case when is_last_event_in_session then event_name end) as last_event_name
+            max(case when is_last_event_in_session then event_name end) as last_event_name,
+            {% if next_start_reason_column is none -%}
+            cast(null as {{ dbt.type_string() }})
+            {%- else -%}
+            max({{ next_start_reason_column }})
+            {%- endif %} as dwell_following_start_reason
             {%- for column in first_non_null_columns if column not in partition_by %},
             {{ dwell_first_non_null(column, 'event_number_in_session') }} as {{ column }}
             {%- endfor %}
         from {{ session_events }}
-        group by {{ partition }}, session_id
+        group by {{ segment_partition }}, session_id
     ),
 
     dwell_with_next as (
         select
             dwell_grouped.*,
-            lead(start_reason) over (
-                partition by {{ partition }}
-                order by session_start_at, first_event_id
+            coalesce(
+                lead(start_reason) over (
+                    partition by {{ segment_partition }}
+                    order by session_start_at, first_event_id
+                ),
+                dwell_following_start_reason
             ) as dwell_next_start_reason
         from dwell_grouped
     ),

@@ -84,6 +84,32 @@ def test_a_late_restart_event_splits_a_session(warehouse, tmp_path, monkeypatch)
     assert_equals_full_refresh(warehouse, tmp_path, monkeypatch)
 
 
+def test_late_events_rebuild_only_the_segments_around_them(warehouse, tmp_path, monkeypatch):
+    history = [("a1", "09:00"), ("a2", "09:10"), ("b1", "11:00"), ("b2", "11:10"), ("c1", "13:00"),
+               ("c2", "13:10"), ("d1", "15:00"), ("d2", "15:10"), ("e1", "17:00")]
+    load(warehouse, "day", [event(event_id, f"2026-03-01T{at}:00Z") for event_id, at in history])
+    # x1 falls inside b1's session: the next session (c1) keeps its place, since b2 is still before it.
+    # y1 falls in the gap before d1 and joins its session: d1's preceding event changes, so e1's session is the
+    # next that keeps its place. The two segments touch at c1 and stay apart.
+    load(warehouse, "late", [event("x1", "2026-03-01T11:05:00Z"), event("y1", "2026-03-01T14:50:00Z")])
+    scope = warehouse.records(
+        "select rebuild_segment, rebuild_from_event_id, context_event_id, rebuild_until_event_id, "
+        "next_session_start_reason from intermediate.int_session_rebuild_scope order by rebuild_segment")
+    assert scope == [
+        {"rebuild_segment": 1, "rebuild_from_event_id": "b1", "context_event_id": "a2",
+         "rebuild_until_event_id": "c1", "next_session_start_reason": "inactivity"},
+        {"rebuild_segment": 2, "rebuild_from_event_id": "c1", "context_event_id": "b2",
+         "rebuild_until_event_id": "e1", "next_session_start_reason": "inactivity"},
+    ]
+    rebuilt = warehouse.records("select event_id from intermediate.int_session_events_rebuilt order by all")
+    assert [row["event_id"] for row in rebuilt] == ["b1", "b2", "c1", "c2", "d1", "d2", "x1", "y1"]
+    assert [(s["first_event_id"], s["event_count"], s["end_reason"], s["session_number"])
+            for s in sessions(warehouse)] == [("a1", 2, "inactivity", 1), ("b1", 3, "inactivity", 2),
+                                              ("c1", 2, "inactivity", 3), ("y1", 3, "inactivity", 4),
+                                              ("e1", 1, "open", 5)]
+    assert_equals_full_refresh(warehouse, tmp_path, monkeypatch)
+
+
 def test_a_late_event_moves_a_maximum_length_cut(warehouse, tmp_path, monkeypatch):
     rules = {"session_max_length_seconds": 3600}
     load(warehouse, "day", [event("a1", "2026-03-01T10:00:00Z"), event("a2", "2026-03-01T10:25:00Z"),

@@ -1,5 +1,5 @@
-{# The events of the partitions in int_session_rebuild_scope, from where each is rebuilt, sessionized with the
-    rules of the sessionization vars; previous_session_id is the session each event had before this run. #}
+{# The events of the segments in int_session_rebuild_scope, sessionized segment by segment with the rules of the
+    sessionization vars; previous_session_id is the session each event had before this run. #}
 
 {%- set partition_by = dwell_session_partition(var('session_partition_by')) %}
 {%- set full_build = dwell_rebuild_mode() == 'full' %}
@@ -17,7 +17,7 @@ with events as (
 {% if full_build -%}
 scoped_events as (
 
-    select events.*, false as is_context
+    select events.*, 1 as rebuild_segment, cast(null as {{ dbt.type_string() }}) as next_session_start_reason, false as is_context
     from events
 
 ),
@@ -28,20 +28,21 @@ scope as (
 
 ),
 
+-- One pass over the events: the segments' events and, for each segment, its context event.
 scoped_events as (
 
-    select events.*, false as is_context
+    select
+        events.*,
+        scope.rebuild_segment,
+        scope.next_session_start_reason,
+        coalesce(events.event_id = scope.context_event_id, false) as is_context
     from events
     inner join scope
         on {{ dwell_same_partition('events', 'scope', partition_by) }}
-    where {{ dwell_at_or_after('events.occurred_at', 'events.event_id', 'scope.rebuild_from_at', 'scope.rebuild_from_event_id') }}
-
-    union all
-
-    select events.*, true as is_context
-    from events
-    inner join scope
-        on events.event_id = scope.context_event_id
+        and (
+            ({{ dwell_in_rebuild_segment('events.occurred_at', 'events.event_id', 'scope') }})
+            or events.event_id = scope.context_event_id
+        )
 
 ),
 {%- endif %}
@@ -55,6 +56,7 @@ sessionized as (
         restart_events=var('session_restart_events'),
         end_events=var('session_end_events'),
         max_length_seconds=var('session_max_length_seconds'),
+        segment_by=['rebuild_segment'],
     ) }}
 
 ),
@@ -79,10 +81,22 @@ final as (
         sessionized.session_start_at,
         sessionized.session_start_reason,
         sessionized.is_last_event_in_session,
+        sessionized.rebuild_segment,
+        sessionized.next_session_start_reason,
         {% if full_build -%}
-        cast(null as {{ dbt.type_string() }}) as previous_session_id
+        cast(null as {{ dbt.type_string() }}) as previous_session_id,
+        true as is_changed
         {%- else -%}
-        previous.session_id as previous_session_id
+        previous.session_id as previous_session_id,
+        -- An event keeps its attributes unless this load brought a new winning copy of it.
+        previous.event_id is null
+            or sessionized.load_id = '{{ invocation_id }}'
+            or {% for column in ['session_id', 'event_number_in_session', 'seconds_since_previous_event',
+                                  'seconds_since_session_start', 'session_start_at', 'session_start_reason',
+                                  'is_last_event_in_session'] -%}
+            sessionized.{{ column }} is distinct from previous.{{ column }}{% if not loop.last %}
+            or {% endif %}
+            {%- endfor %} as is_changed
         {%- endif %}
     from sessionized
     {% if not full_build -%}

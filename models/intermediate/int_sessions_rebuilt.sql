@@ -35,6 +35,8 @@ summarized as (
         end_events=var('session_end_events'),
         newest_event_at='(select max(occurred_at) from staged_events)',
         first_non_null_columns=['workspace_id', 'organization_id'],
+        segment_by=['rebuild_segment'],
+        next_start_reason_column='next_session_start_reason',
     ) }}
 
 ),

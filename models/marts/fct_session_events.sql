@@ -6,14 +6,15 @@
     pre_hook="{{ dwell_delete_rebuilt_session_events() }}",
 ) }}
 
--- depends_on: {{ ref('int_session_rebuild_scope') }}
+-- depends_on: {{ ref('stg_events') }}
 
-{# Incremental: the rows of the rebuilt part of each touched partition replace the ones there before
-    (README "Incremental runs"); a full build writes every event. #}
+{# Incremental: the changed rows of the rebuilt segments replace the ones there before, and versions replaced by a
+    new copy go (README "Incremental runs"); a full build writes every event. #}
 
 with rebuilt as (
 
     select * from {{ ref('int_session_events_rebuilt') }}
+    where is_changed
 
 ),
 
