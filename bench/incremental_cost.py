@@ -37,6 +37,9 @@ LATE_EVENTS = "1% late events"
 RATIO_TARGETS = {ONE_MORE_DAY: 0.10, LATE_EVENTS: 0.25}
 SLOWEST_NODES_SHOWN = 5
 SMOKE = {"events": 20_000, "days": 10, "runs": 1}
+# The bundled sample (`dwell run`: 200 users, 30 days, 80,872 rows) has about 13.5 events per user per day; the
+# benchmark keeps that density at any size unless --users says otherwise.
+SAMPLE_EVENTS_PER_USER_DAY = 13.5
 # The folders this script owns inside --workdir; it empties them at the start of every run.
 WORK_SUBDIRS = ("sample", "landing", "warehouses", "target", "logs", "run_results")
 COUNT_SUFFIXES = {"k": 1_000, "m": 1_000_000}
@@ -118,7 +121,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=parse_count, default=2_000_000, help="sample size in events (k/M suffixes)")
     parser.add_argument("--days", type=int, default=91, help="sample length in days")
-    parser.add_argument("--users", type=int, default=200, help="sample users")
+    parser.add_argument("--users", type=int, default=None,
+                        help="sample users (default: as many as give the bundled sample's "
+                             f"{SAMPLE_EVENTS_PER_USER_DAY} events per user per day)")
     parser.add_argument("--seed", type=int, default=42, help="sample random seed")
     parser.add_argument("--runs", type=int, default=3, help="repetitions of each timed step")
     parser.add_argument("--with-tests", action="store_true", help="also time dbt build (models and data tests)")
@@ -129,6 +134,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.smoke:
         args.events, args.days, args.runs, args.with_tests = SMOKE["events"], SMOKE["days"], SMOKE["runs"], True
+    if args.users is None:
+        args.users = max(1, round(args.events / args.days / SAMPLE_EVENTS_PER_USER_DAY))
     if args.days < 2 or args.runs < 1:
         parser.error("--days must be at least 2 and --runs at least 1")
     args.workdir = args.workdir.resolve()

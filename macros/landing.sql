@@ -209,3 +209,22 @@
         where false
     {%- endif -%}
 {%- endmacro %}
+
+{#- The event ids of this load that stg_landed_events already holds, as a list, or none when there are more than
+    `limit` (then the model joins instead). A literal list lets the scan for their
+    earlier copies read the wide columns only where an id matches, instead of for all of history. -#}
+{% macro dwell_earlier_copy_ids(limit) -%}
+    {%- if not execute -%}{{ return(none) }}{%- endif -%}
+    {%- set query -%}
+        select distinct event_id
+        from {{ this }}
+        where event_id in (
+            select nullif(trim(event_id), '')
+            from {{ ref('base_landing_events') }}
+            where load_id = '{{ invocation_id }}'
+        )
+        limit {{ limit + 1 }}
+    {%- endset -%}
+    {%- set ids = run_query(query).columns[0].values() | list -%}
+    {{ return(none if ids | length > limit else ids) }}
+{%- endmacro %}

@@ -34,6 +34,14 @@
     {{ return(seconds) }}
 {%- endmacro %}
 
+{#- A validated whole number >= 0 from configuration. -#}
+{% macro dwell_count_setting(name, value) -%}
+    {%- if value is boolean or not modules.re.fullmatch('[0-9]+', value | string | trim) -%}
+        {{ exceptions.raise_compiler_error(name ~ " must be a whole number >= 0, got: " ~ value) }}
+    {%- endif -%}
+    {{ return(value | string | trim | int) }}
+{%- endmacro %}
+
 {#- Validated column names for partitioning: plain identifiers only. -#}
 {% macro dwell_identifier_list(name, values) -%}
     {%- if values is string -%}{%- set values = [values] -%}{%- endif -%}

@@ -207,6 +207,13 @@ def test_invalid_rules_fail_with_a_clear_message(warehouse, dbt_vars, message, c
     assert message in capfd.readouterr().out
 
 
+@pytest.mark.parametrize("limit", ["1; drop table x", -1, True])
+def test_an_invalid_lookup_list_limit_fails_with_a_clear_message(warehouse, limit, capfd):
+    with pytest.raises(DbtCommandError):
+        warehouse.build(select="stg_landed_events", unit_tests=False, dbt_vars={"duplicate_lookup_list_limit": limit})
+    assert "duplicate_lookup_list_limit must be a whole number >= 0" in capfd.readouterr().out
+
+
 def test_event_names_with_quotes_in_rules_are_plain_data(warehouse):
     warehouse.write_jsonl("events/e.jsonl", [
         {"event_id": "e1", "occurred_at": "2026-03-01T10:00:00Z", "user_id": "u1", "event_name": "ide_search"},

@@ -7,6 +7,8 @@
 ) }}
 
 -- depends_on: {{ ref('stg_events') }}
+-- int_sessions_changed reads this mart as the previous run left it, so it runs first.
+-- depends_on: {{ ref('int_sessions_changed') }}
 
 {# Incremental: the changed rows of the rebuilt segments replace the ones there before, and versions replaced by a
     new copy go (README "Incremental runs"); a full build writes every event. #}

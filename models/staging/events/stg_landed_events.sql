@@ -6,6 +6,7 @@
 ) }}
 
 {%- set future_tolerance_us = dwell_microseconds(dwell_seconds_setting('future_skew_tolerance_seconds', var('future_skew_tolerance_seconds'))) %}
+{%- set lookup_list_limit = dwell_count_setting('duplicate_lookup_list_limit', var('duplicate_lookup_list_limit')) %}
 
 {# An incremental run parses only the rows of this run's load, then re-ranks them with the earlier copies of the
     same event ids: a copy received earlier still wins, exactly as in a full build. Rows without an event id are
@@ -85,6 +86,7 @@ validated as (
 ),
 
 {% if is_incremental() -%}
+{%- set earlier_copy_ids = dwell_earlier_copy_ids(lookup_list_limit) %}
 earlier_copies as (
 
     select
@@ -108,7 +110,11 @@ earlier_copies as (
         loaded_at,
         quarantine_reason
     from {{ this }}
+    {% if earlier_copy_ids is none -%}
     where event_id in (select event_id from validated)
+    {%- else -%}
+    where {{ dwell_in_list('event_id', earlier_copy_ids) }}
+    {%- endif %}
 
 ),
 

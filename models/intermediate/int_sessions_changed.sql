@@ -1,0 +1,79 @@
+{# The sessions whose events in fct_session_events this run changes: one row per session id that gains, loses or
+    changes a row (is_removed: the id is gone after this run). Incremental event-level marts rebuild exactly these
+    sessions. A full build lists every session, none removed. #}
+
+{%- set full_build = dwell_rebuild_mode() == 'full' %}
+
+-- depends_on: {{ ref('stg_events') }}
+
+with rebuilt as (
+
+    select * from {{ ref('int_session_events_rebuilt') }}
+    where is_changed
+
+),
+
+{% if full_build -%}
+touched as (
+
+    select distinct session_id from rebuilt
+
+),
+{%- else -%}
+previous as (
+
+    select * from {{ dwell_previous_state('fct_session_events') }}
+
+),
+
+-- Events with a new winning copy in this load: their previous rows go, wherever they were.
+recopied_event_ids as (
+
+    select event_id from {{ ref('stg_events') }} where load_id = '{{ invocation_id }}'
+
+),
+
+touched as (
+
+    select session_id from rebuilt
+
+    union
+
+    select previous_session_id from rebuilt where previous_session_id is not null
+
+    union
+
+    -- Sessions that lose an event to a new copy that no longer counts toward any session.
+    select session_id
+    from previous
+    where event_id in (select event_id from recopied_event_ids)
+
+),
+
+-- Touched sessions that keep at least one row this run leaves in place.
+surviving as (
+
+    select distinct session_id
+    from previous
+    where session_id in (select session_id from touched)
+        and event_id not in (select event_id from rebuilt)
+        and event_id not in (select event_id from recopied_event_ids)
+
+),
+{%- endif %}
+
+final as (
+
+    select
+        touched.session_id,
+        {% if full_build -%}
+        false
+        {%- else -%}
+        touched.session_id not in (select session_id from rebuilt)
+            and touched.session_id not in (select session_id from surviving)
+        {%- endif %} as is_removed
+    from touched
+
+)
+
+select * from final
