@@ -28,6 +28,29 @@ scope as (
 
 ),
 
+-- Per partition, the earliest event any segment reads: a one-to-one join that drops the older history before the
+-- segments are matched.
+partition_floor as (
+
+    select
+        {{ partition_by | join(', ') }},
+        min(coalesce(context_at, rebuild_from_at)) as floor_at,
+        count(*) > count(coalesce(context_at, rebuild_from_at)) as reads_from_beginning
+    from scope
+    group by {{ partition_by | join(', ') }}
+
+),
+
+recent_events as (
+
+    select events.*
+    from events
+    inner join partition_floor
+        on {{ dwell_same_partition('events', 'partition_floor', partition_by) }}
+    where partition_floor.reads_from_beginning or events.occurred_at >= partition_floor.floor_at
+
+),
+
 -- One pass over the events: the segments' events and, for each segment, its context event.
 scoped_events as (
 
@@ -36,7 +59,7 @@ scoped_events as (
         scope.rebuild_segment,
         scope.next_session_start_reason,
         coalesce(events.event_id = scope.context_event_id, false) as is_context
-    from events
+    from recent_events as events
     inner join scope
         on {{ dwell_same_partition('events', 'scope', partition_by) }}
         and (

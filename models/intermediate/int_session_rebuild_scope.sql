@@ -1,7 +1,7 @@
 {# The segments of session partitions this run rebuilds (README "Incremental runs"): each runs from
     (rebuild_from_at, rebuild_from_event_id), an uncut session start before a changed event (null: the partition's
     beginning), up to but excluding (rebuild_until_at, rebuild_until_event_id), an uncut session start after the
-    changes that keeps its place (null: the partition's end). context_event_id is the event just before the
+    changes that keeps its place (null: the partition's end). (context_at, context_event_id) is the event just before the
     segment, which gives the first rebuilt event its start reason; next_session_start_reason is the start reason
     of the session at the segment's end, which gives the last rebuilt session its end reason.
 
@@ -31,6 +31,7 @@ final as (
         1 as rebuild_segment,
         cast(null as {{ dbt.type_timestamp() }}) as rebuild_from_at,
         cast(null as {{ dbt.type_string() }}) as rebuild_from_event_id,
+        cast(null as {{ dbt.type_timestamp() }}) as context_at,
         cast(null as {{ dbt.type_string() }}) as context_event_id,
         cast(null as {{ dbt.type_timestamp() }}) as rebuild_until_at,
         cast(null as {{ dbt.type_string() }}) as rebuild_until_event_id,
@@ -65,32 +66,75 @@ changed_events as (
 
 ),
 
-changed_partitions as (
+earliest_changes as (
 
-    select distinct {{ partition }}
+    select {{ partition }}, min(occurred_at) as changed_from_at
     from changed_events
+    group by {{ partition }}
 
 ),
 
--- The first and last events of the previous sessions of the changed partitions, in event order: the event before
--- a session's first event is the previous session's last.
-previous_boundaries as (
+-- Session boundaries of the mart as the previous run left it: first and last events of its sessions.
+previous_session_edges as (
 
     select
         {% for column in partition_by %}previous.{{ column }}, {% endfor %}
         previous.occurred_at,
         previous.event_id,
         previous.event_number_in_session = 1 and previous.session_start_reason <> 'max_length' as is_uncut_start,
+        previous.is_last_event_in_session,
         previous.session_start_reason,
-        lag(previous.occurred_at) over boundary_order as preceding_at,
-        lag(previous.event_id) over boundary_order as preceding_event_id
+        earliest_changes.changed_from_at
     from {{ previous_events }} as previous
-    inner join changed_partitions
-        on {{ dwell_same_partition('previous', 'changed_partitions', partition_by) }}
+    inner join earliest_changes
+        on {{ dwell_same_partition('previous', 'earliest_changes', partition_by) }}
     where previous.event_number_in_session = 1 or previous.is_last_event_in_session
+
+),
+
+-- Nothing before the last session boundary preceding the uncut session start before the earliest change matters.
+-- Found with aggregates (no sort), it keeps the ordered work below to the recent part of each partition.
+uncut_floor as (
+
+    select {{ partition }}, max(occurred_at) as floor_at
+    from previous_session_edges
+    where is_uncut_start and occurred_at < changed_from_at
+    group by {{ partition }}
+
+),
+
+kept_from as (
+
+    select
+        {% for column in partition_by %}uncut_floor.{{ column }}, {% endfor %}
+        coalesce(max(edges.occurred_at), uncut_floor.floor_at) as kept_from_at
+    from uncut_floor
+    left join previous_session_edges as edges
+        on {{ dwell_same_partition('edges', 'uncut_floor', partition_by) }}
+        and edges.is_last_event_in_session
+        and edges.occurred_at < uncut_floor.floor_at
+    group by {% for column in partition_by %}uncut_floor.{{ column }}, {% endfor %}uncut_floor.floor_at
+
+),
+
+-- In event order, the boundary before a session's first event is the previous session's last event.
+previous_boundaries as (
+
+    select
+        {% for column in partition_by %}edges.{{ column }}, {% endfor %}
+        edges.occurred_at,
+        edges.event_id,
+        edges.is_uncut_start,
+        edges.session_start_reason,
+        lag(edges.occurred_at) over boundary_order as preceding_at,
+        lag(edges.event_id) over boundary_order as preceding_event_id
+    from previous_session_edges as edges
+    left join kept_from
+        on {{ dwell_same_partition('kept_from', 'edges', partition_by) }}
+    where kept_from.kept_from_at is null or edges.occurred_at >= kept_from.kept_from_at
     window boundary_order as (
-        partition by {% for column in partition_by %}previous.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
-        order by previous.occurred_at, previous.event_id
+        partition by {% for column in partition_by %}edges.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
+        order by edges.occurred_at, edges.event_id
     )
 
 ),
@@ -162,6 +206,7 @@ change_segments as (
         {% for column in partition_by %}changes.{{ column }}, {% endfor %}
         segment_start.occurred_at as rebuild_from_at,
         segment_start.event_id as rebuild_from_event_id,
+        segment_start.preceding_at as context_at,
         segment_start.preceding_event_id as context_event_id,
         segment_end.occurred_at as rebuild_until_at,
         segment_end.event_id as rebuild_until_event_id,
@@ -228,6 +273,7 @@ final as (
         first_change.rebuild_segment,
         first_change.rebuild_from_at,
         first_change.rebuild_from_event_id,
+        first_change.context_at,
         first_change.context_event_id,
         last_change.rebuild_until_at,
         last_change.rebuild_until_event_id,
