@@ -1,5 +1,6 @@
 {{ config(
     materialized='incremental',
+    contract={'enforced': true},
     incremental_strategy='append',
     on_schema_change='fail',
     tags=['daily'],

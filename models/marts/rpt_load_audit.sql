@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail', tags=['daily']) }}
+{{ config(materialized='incremental', contract={'enforced': true}, incremental_strategy='append', on_schema_change='fail', tags=['daily']) }}
 
 {# One row per load (dbt invocation): what it read and what became of it, how late its events were, and what it
    did to sessions. Appended by every run; a full refresh starts the history again with one row. #}

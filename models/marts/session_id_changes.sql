@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail', tags=['daily']) }}
+{{ config(materialized='incremental', contract={'enforced': true}, incremental_strategy='append', on_schema_change='fail', tags=['daily']) }}
 
 {# Every move of events from one session id to another that a run made, so consumers that stored ids can follow
    them: a late event that merges two sessions maps both old ids to the merged one (at least one old id is
