@@ -26,6 +26,26 @@ users as (
 
 ),
 
+tiers as (
+
+    select * from {{ ref('engagement_tiers') }}
+
+),
+
+session_activity as (
+
+    select
+        session_id,
+        {%- for category in ['ide', 'build', 'debug', 'deploy', 'error'] %}
+        count(case when category = '{{ category }}' then 1 end) as {{ category }}_event_count,
+        {%- endfor %}
+        count(case when category = 'page' then 1 end) as page_view_count,
+        count(distinct page) as distinct_page_count
+    from rebuilt_events
+    group by session_id
+
+),
+
 summarized as (
 
     {{ dwell_session_summary(
@@ -55,10 +75,24 @@ rebuilt_sessions as (
         summarized.start_reason,
         summarized.end_reason,
         summarized.is_concluded,
-        summarized.first_event_id
+        summarized.first_event_id,
+        session_activity.ide_event_count,
+        session_activity.build_event_count,
+        session_activity.debug_event_count,
+        session_activity.deploy_event_count,
+        session_activity.error_event_count,
+        session_activity.page_view_count,
+        session_activity.distinct_page_count,
+        tiers.tier as engagement_tier,
+        tiers.is_bounce
     from summarized
+    inner join session_activity
+        on summarized.session_id = session_activity.session_id
     left join users
         on summarized.user_id = users.user_id
+    left join tiers
+        on summarized.duration_seconds >= tiers.lower_bound_seconds
+        and (tiers.upper_bound_seconds is null or summarized.duration_seconds < tiers.upper_bound_seconds)
 
 ),
 
@@ -104,7 +138,16 @@ carried_sessions as (
         previous.is_concluded
             or {{ dwell_epoch_microseconds('(select max(occurred_at) from staged_events)') }}
                 - {{ dwell_epoch_microseconds('previous.session_end_at') }} > {{ timeout_us }} as is_concluded,
-        previous.first_event_id
+        previous.first_event_id,
+        previous.ide_event_count,
+        previous.build_event_count,
+        previous.debug_event_count,
+        previous.deploy_event_count,
+        previous.error_event_count,
+        previous.page_view_count,
+        previous.distinct_page_count,
+        previous.engagement_tier,
+        previous.is_bounce
     from previous
     inner join user_scope
         on previous.user_id = user_scope.user_id
@@ -159,7 +202,16 @@ final as (
         end_reason,
         is_concluded,
         cast(session_start_at as date) as session_date,
-        first_event_id
+        first_event_id,
+        ide_event_count,
+        build_event_count,
+        debug_event_count,
+        deploy_event_count,
+        error_event_count,
+        page_view_count,
+        distinct_page_count,
+        engagement_tier,
+        is_bounce
     from sessions
 
 )

@@ -34,7 +34,16 @@ final as (
         end_reason,
         is_concluded,
         session_date,
-        first_event_id
+        first_event_id,
+        ide_event_count,
+        build_event_count,
+        debug_event_count,
+        deploy_event_count,
+        error_event_count,
+        page_view_count,
+        distinct_page_count,
+        engagement_tier,
+        is_bounce
     from rebuilt
 
 )
