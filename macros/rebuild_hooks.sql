@@ -26,3 +26,12 @@
         )
     {%- endif -%}
 {%- endmacro %}
+
+{#- Pre-hook of marts with rows per session that follow fct_session_events: remove the rows of every session this
+    run changes (int_sessions_changed); the model then writes them again from the sessions' new events. -#}
+{% macro dwell_delete_changed_sessions() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where session_id in (select session_id from {{ ref('int_sessions_changed') }})
+    {%- endif -%}
+{%- endmacro %}

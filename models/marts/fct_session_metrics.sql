@@ -1,0 +1,78 @@
+{{ config(
+    materialized='incremental',
+    contract={'enforced': true},
+    incremental_strategy='append',
+    on_schema_change='fail',
+    tags=['daily'],
+    pre_hook="{{ dwell_delete_changed_sessions() }}",
+) }}
+
+-- depends_on: {{ ref('int_sessions_changed') }}
+
+{# One row per session and custom metric of the session_metrics var (README "Session metrics"). Incremental: the
+    sessions this run changes are measured again from their events; the others keep their rows. #}
+
+{%- set metrics = dwell_session_metric_definitions(var('session_metrics')) %}
+{%- set needs_properties = metrics | selectattr('aggregation', 'equalto', 'sum') | list | length > 0 %}
+
+with session_events as (
+
+    select *
+    from {{ ref('fct_session_events') }}
+    {% if is_incremental() -%}
+    where session_id in (select session_id from {{ ref('int_sessions_changed') }} where not is_removed)
+    {%- endif %}
+
+),
+
+{% if needs_properties -%}
+event_properties as (
+
+    select event_id, properties
+    from {{ ref('stg_events') }}
+    where event_id in (select event_id from session_events)
+
+),
+
+measured_events as (
+
+    select session_events.*, event_properties.properties
+    from session_events
+    left join event_properties
+        on session_events.event_id = event_properties.event_id
+
+),
+{%- else -%}
+measured_events as (
+
+    select * from session_events
+
+),
+{%- endif %}
+
+final as (
+
+    {% for metric in metrics -%}
+    select
+        session_id,
+        user_id,
+        cast({{ dwell_string_literal(metric['name']) }} as {{ dbt.type_string() }}) as metric_name,
+        cast({{ dwell_session_metric_value(metric) }} as {{ dwell_type_double() }}) as metric_value
+    from measured_events
+    group by session_id, user_id
+    {% if not loop.last %}
+    union all
+
+    {% endif -%}
+    {%- else -%}
+    select
+        cast(null as {{ dbt.type_string() }}) as session_id,
+        cast(null as {{ dbt.type_string() }}) as user_id,
+        cast(null as {{ dbt.type_string() }}) as metric_name,
+        cast(null as {{ dwell_type_double() }}) as metric_value
+    where false
+    {%- endfor %}
+
+)
+
+select * from final
