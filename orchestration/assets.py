@@ -1,4 +1,5 @@
-"""Every table is an asset: the landed files (observed), and every dbt seed and model in three groups of runs."""
+"""Every table is an asset: the landed files (observed), every dbt seed and model in three groups of runs, and the
+delivery of session alerts."""
 
 import json
 
@@ -8,12 +9,15 @@ from dagster import (
     BackfillPolicy,
     Config,
     DataVersion,
+    MaterializeResult,
     ObserveResult,
+    asset,
     observable_source_asset,
 )
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from orchestration import landing, settings
+from orchestration import alerts, landing, settings
+from orchestration.errors import DwellError
 from orchestration.partitions import daily_partitions, window_vars
 from orchestration.project import dwell_project
 from orchestration.resources import WAREHOUSE_POOL
@@ -100,3 +104,24 @@ def _unpartitioned_dbt_assets(name: str, select: str):
 dwell_reference_models = _unpartitioned_dbt_assets("dwell_reference_models", REFERENCE_SELECTION)
 # Unpartitioned marts built from all history: dimensions and lifetime reports.
 dwell_lifetime_models = _unpartitioned_dbt_assets("dwell_lifetime_models", LIFETIME_SELECTION)
+
+
+@asset(
+    key=AssetKey(["alerts", "session_alert_webhook"]),
+    deps=[AssetKey(["marts", "fct_session_alerts"])],
+    group_name="alerts",
+    pool=WAREHOUSE_POOL,
+    description="POSTs each new row of marts.fct_session_alerts to the webhook in DWELL_ALERT_WEBHOOK_URL, once.",
+)
+def session_alert_webhook(context: AssetExecutionContext) -> MaterializeResult:
+    url = alerts.webhook_url()
+    if url is None:
+        context.log.info(f"{alerts.WEBHOOK_URL_VARIABLE} is not set: no alerts sent.")
+        return MaterializeResult(metadata={"delivered": 0, "webhook": "not configured"})
+    report = alerts.deliver_new_alerts(settings.duckdb_path(), url)
+    if report.failed:
+        # The delivered ones are recorded; the next run retries only the rest.
+        raise DwellError(f"{len(report.failed)} alert(s) not delivered (first: {report.failed[0]}); "
+                         f"{report.delivered} delivered")
+    return MaterializeResult(metadata={"delivered": report.delivered,
+                                       "delivered_before": report.already_delivered})

@@ -8,6 +8,7 @@ from orchestration.assets import (
     dwell_reference_models,
     landed_dimensions,
     landed_events,
+    session_alert_webhook,
 )
 from orchestration.jobs import JOBS_IN_ORDER
 from orchestration.resources import dbt_resource
@@ -15,7 +16,8 @@ from orchestration.schedules import daily_schedule
 from orchestration.sensors import dimension_files_sensor, landing_sensor, lifetime_after_upstream_sensor
 
 defs = Definitions(
-    assets=[landed_events, landed_dimensions, dwell_reference_models, dwell_daily_models, dwell_lifetime_models],
+    assets=[landed_events, landed_dimensions, dwell_reference_models, dwell_daily_models, dwell_lifetime_models,
+            session_alert_webhook],
     jobs=list(JOBS_IN_ORDER),
     schedules=[daily_schedule],
     sensors=[landing_sensor, dimension_files_sensor, lifetime_after_upstream_sensor],

@@ -3,6 +3,7 @@
 from dagster import DagsterInstance, JobDefinition
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+from orchestration.assets import dwell_daily_models, dwell_lifetime_models, dwell_reference_models
 from orchestration.definitions import defs
 from orchestration.errors import DwellError
 from orchestration.jobs import daily_job, lifetime_job, reference_job
@@ -13,8 +14,12 @@ class PipelineError(DwellError):
     pass
 
 
+DBT_OPS = {assets_def.op.name for assets_def in (dwell_daily_models, dwell_lifetime_models, dwell_reference_models)}
+
+
 def _run_config(job: JobDefinition, full_refresh: bool) -> dict:
-    return {"ops": {node.name: {"config": {"full_refresh": full_refresh}} for node in job.nodes_in_topological_order}}
+    return {"ops": {node.name: {"config": {"full_refresh": full_refresh}}
+                    for node in job.nodes_in_topological_order if node.name in DBT_OPS}}
 
 
 def materialize_job(job_name: str, instance: DagsterInstance, full_refresh: bool, tags: dict[str, str] | None = None) -> None:

@@ -1,0 +1,125 @@
+"""Session alerts: the rules of the seed fire on concluded sessions (strictly above or below), and the Dagster asset
+POSTs each alert once to a webhook on 127.0.0.1, retrying transient failures."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from dagster import materialize
+
+from orchestration import alerts
+from orchestration.assets import session_alert_webhook
+from orchestration.errors import DwellError
+
+
+def event(event_id, user, at, name="ide_search"):
+    return {"event_id": event_id, "user_id": user, "event_name": name, "occurred_at": f"2026-03-01T{at}Z"}
+
+
+def every_20_minutes(step: int) -> str:
+    return f"{step * 20 // 60:02d}:{step * 20 % 60:02d}:00"
+
+
+class Webhook:
+    """An HTTP server that records JSON bodies and answers with the scripted statuses, then 200."""
+
+    def __init__(self, statuses=()):
+        self.bodies: list[dict] = []
+        self.statuses = list(statuses)
+        webhook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                status = webhook.statuses.pop(0) if webhook.statuses else 200
+                if status == 200:
+                    webhook.bodies.append(body)
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/dwell"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def webhook():
+    server = Webhook()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def alerting_warehouse(warehouse):
+    warehouse.write_jsonl("events/e.jsonl", [
+        # u1: 4 h 0 min 1 s, above 14,400 s. u2: exactly 4 h, not above. u3: 4.999999 s, below 5 s. u4: exactly 5 s.
+        *[event(f"a{i:02d}", "u1", every_20_minutes(i)) for i in range(13)], event("a99", "u1", "04:00:01"),
+        *[event(f"b{i:02d}", "u2", every_20_minutes(i)) for i in range(13)],
+        event("c1", "u3", "10:00:00"), event("c2", "u3", "10:00:04.999999"),
+        event("d1", "u4", "10:00:00"), event("d2", "u4", "10:00:05"),
+        # u5: a short session still open at the newest event: not concluded, no alert yet.
+        event("e1", "u5", "23:59:58"), event("e2", "u5", "23:59:59"),
+    ])
+    warehouse.build(unit_tests=False)
+    return warehouse
+
+
+def test_rules_fire_strictly_and_only_on_concluded_sessions(alerting_warehouse):
+    fired = alerting_warehouse.records("select user_id, rule from marts.fct_session_alerts order by user_id")
+    assert fired == [{"user_id": "u1", "rule": "marathon_session"}, {"user_id": "u3", "rule": "very_short_session"}]
+
+
+def test_each_alert_is_delivered_once_with_retries(alerting_warehouse, monkeypatch):
+    server = Webhook(statuses=[503, 500])  # the first alert fails twice, then goes through
+    try:
+        report = alerts.deliver_new_alerts(alerting_warehouse.path, server.url, backoff_seconds=0.01)
+        assert (report.delivered, report.failed) == (2, [])
+        assert sorted(body["rule"] for body in server.bodies) == ["marathon_session", "very_short_session"]
+        assert {body["type"] for body in server.bodies} == {"dwell.session_alert"}
+        assert all(body["session_end_at"].startswith("2026-03-01T") for body in server.bodies)
+        again = alerts.deliver_new_alerts(alerting_warehouse.path, server.url, backoff_seconds=0.01)
+        assert (again.delivered, again.already_delivered, len(server.bodies)) == (0, 2, 2)
+    finally:
+        server.close()
+
+
+def test_undeliverable_alerts_are_reported_and_retried_next_time(alerting_warehouse):
+    failing = Webhook(statuses=[404, 500, 500, 500])
+    try:
+        report = alerts.deliver_new_alerts(alerting_warehouse.path, failing.url, backoff_seconds=0.01)
+        assert report.delivered == 0 and len(report.failed) == 2
+        assert report.failed[0].endswith(": 404") and report.failed[1].endswith(": 500")
+        retry = alerts.deliver_new_alerts(alerting_warehouse.path, failing.url, backoff_seconds=0.01)
+        assert retry.delivered == 2 and len(failing.bodies) == 2
+    finally:
+        failing.close()
+
+
+def test_the_dagster_asset_delivers_through_the_environment_url(alerting_warehouse, webhook, monkeypatch):
+    monkeypatch.setenv(alerts.WEBHOOK_URL_VARIABLE, webhook.url)
+    result = materialize([session_alert_webhook])
+    assert result.success
+    [materialization] = result.asset_materializations_for_node(session_alert_webhook.op.name)
+    assert materialization.metadata["delivered"].value == 2
+    assert len(webhook.bodies) == 2
+    assert materialize([session_alert_webhook]).success and len(webhook.bodies) == 2
+
+
+def test_the_asset_sends_nothing_without_a_webhook(alerting_warehouse, monkeypatch):
+    monkeypatch.delenv(alerts.WEBHOOK_URL_VARIABLE, raising=False)
+    assert materialize([session_alert_webhook]).success
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://127.0.0.1/x", "gopher://h/", "http://", "127.0.0.1:80"])
+def test_non_http_webhooks_are_refused(monkeypatch, url):
+    monkeypatch.setenv(alerts.WEBHOOK_URL_VARIABLE, url)
+    with pytest.raises(DwellError, match="must be an http:// or https:// URL"):
+        alerts.webhook_url()
