@@ -26,3 +26,12 @@
         )
     {%- endif -%}
 {%- endmacro %}
+
+{#- Pre-hook of an incremental mart with rows per event or per session part: remove every session whose events this
+    run changes (int_sessions_changed); the model then appends those sessions again from fct_session_events. -#}
+{% macro dwell_delete_changed_sessions() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where session_id in (select session_id from {{ ref('int_sessions_changed') }})
+    {%- endif -%}
+{%- endmacro %}
