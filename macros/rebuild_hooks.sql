@@ -27,8 +27,8 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Pre-hook of marts with rows per session that follow fct_session_events: remove the rows of every session this
-    run changes (int_sessions_changed); the model then writes them again from the sessions' new events. -#}
+{#- Pre-hook of an incremental mart with rows per event or per session part: remove every session whose events this
+    run changes (int_sessions_changed); the model then appends those sessions again from fct_session_events. -#}
 {% macro dwell_delete_changed_sessions() -%}
     {%- if is_incremental() -%}
         delete from {{ this }}

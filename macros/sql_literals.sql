@@ -55,3 +55,33 @@
     {%- endfor -%}
     {{ return(values | list) }}
 {%- endmacro %}
+
+{#- A validated list of strings from configuration (may be empty). -#}
+{% macro dwell_string_list_setting(name, values) -%}
+    {%- if values is string or values is mapping or values is not iterable -%}
+        {{ exceptions.raise_compiler_error(name ~ " must be a list of strings, got: " ~ values) }}
+    {%- endif -%}
+    {%- for value in values -%}
+        {%- if value is not string or value | trim == '' -%}
+            {{ exceptions.raise_compiler_error(name ~ " must list non-blank strings, got: " ~ value) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(values | list) }}
+{%- endmacro %}
+
+{#- A validated non-empty list of strictly increasing positive numbers of seconds (bucket edges), as floats. They
+    are compared in whole microseconds, so two edges must differ by at least one. -#}
+{% macro dwell_seconds_edges_setting(name, values) -%}
+    {%- if values is string or values is mapping or values is not iterable or values | length == 0 -%}
+        {{ exceptions.raise_compiler_error(name ~ " must be a non-empty list of increasing positive numbers of seconds, got: " ~ values) }}
+    {%- endif -%}
+    {%- set edges = [] -%}
+    {%- for value in values -%}
+        {%- set seconds = dwell_seconds_setting(name, value) -%}
+        {%- if edges and (seconds * 1000000) | round <= (edges[-1] * 1000000) | round -%}
+            {{ exceptions.raise_compiler_error(name ~ " must be strictly increasing (to the microsecond), got: " ~ values) }}
+        {%- endif -%}
+        {%- do edges.append(seconds) -%}
+    {%- endfor -%}
+    {{ return(edges) }}
+{%- endmacro %}

@@ -1,0 +1,28 @@
+{#- Continuous percentile (aggregate): linear interpolation between the two nearest ranks, as percentile_cont and
+    pandas' Series.quantile(interpolation='linear'). fraction is a number in [0, 1]; null over no rows. -#}
+{% macro dwell_percentile(expression, fraction) -%}
+    {{ return(adapter.dispatch('dwell_percentile', 'dwell')(expression, fraction)) }}
+{%- endmacro %}
+
+{% macro default__dwell_percentile(expression, fraction) -%}
+    percentile_cont({{ fraction }}) within group (order by {{ expression }})
+{%- endmacro %}
+
+{% macro duckdb__dwell_percentile(expression, fraction) -%}
+    quantile_cont({{ expression }}, {{ fraction }})
+{%- endmacro %}
+
+{#- Whole microseconds of a seconds value that is whole microseconds (durations, gaps): exact comparisons with
+    configured thresholds, free of double rounding. -#}
+{% macro dwell_seconds_to_microseconds(seconds) -%}
+    cast(round({{ seconds }} * 1000000) as bigint)
+{%- endmacro %}
+
+{#- A short label for a number of seconds: whole hours as 2h, whole minutes as 5m, else seconds (10s, 0.5s). -#}
+{% macro dwell_duration_label(seconds) -%}
+    {%- if seconds > 0 and seconds % 3600 == 0 -%}{{ (seconds / 3600) | int }}h
+    {%- elif seconds > 0 and seconds % 60 == 0 -%}{{ (seconds / 60) | int }}m
+    {%- elif seconds == seconds | int -%}{{ seconds | int }}s
+    {%- else -%}{{ seconds }}s
+    {%- endif -%}
+{%- endmacro %}
