@@ -55,3 +55,16 @@
     {%- endfor -%}
     {{ return(values | list) }}
 {%- endmacro %}
+
+{#- A validated list of lowercase names (letters, digits, underscores) from configuration; may be empty. -#}
+{% macro dwell_name_list(name, values) -%}
+    {%- if values is none or values is string or values is mapping or values is not iterable -%}
+        {{ exceptions.raise_compiler_error(name ~ " must be a list of names, got: " ~ values) }}
+    {%- endif -%}
+    {%- for value in values -%}
+        {%- if value is not string or not modules.re.fullmatch('[a-z0-9_]+', value) -%}
+            {{ exceptions.raise_compiler_error(name ~ " must list lowercase names (a-z, 0-9, _), got: " ~ value) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(values | list) }}
+{%- endmacro %}
