@@ -124,8 +124,8 @@
             dwell_buckets.bucket_end,
             dwell_activity.user_id,
             {{ dwell_sum_seconds('dwell_activity.active_seconds') }} as active_seconds,
-            sum(dwell_activity.event_count) as event_count,
-            sum(dwell_activity.session_count) as session_count
+            cast(sum(dwell_activity.event_count) as {{ dbt.type_bigint() }}) as event_count,
+            cast(sum(dwell_activity.session_count) as {{ dbt.type_bigint() }}) as session_count
         from dwell_activity
         inner join dwell_buckets
             on dwell_activity.activity_date >= dwell_buckets.bucket_start
@@ -142,8 +142,8 @@
             cast('{{ end_date }}' as date) as bucket_end,
             user_id,
             {{ dwell_sum_seconds('active_seconds') }} as active_seconds,
-            sum(event_count) as event_count,
-            sum(session_count) as session_count
+            cast(sum(event_count) as {{ dbt.type_bigint() }}) as event_count,
+            cast(sum(session_count) as {{ dbt.type_bigint() }}) as session_count
         from dwell_activity
         group by user_id
 
