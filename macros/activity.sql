@@ -20,7 +20,7 @@
 
 {#- An interval '<N> day(s)|week(s)|month(s)|year(s)' (N >= 1) as (N, unit). -#}
 {% macro dwell_activity_interval(interval) -%}
-    {%- set match = modules.re.fullmatch('\s*([1-9][0-9]{0,4})\s+(day|week|month|year)s?\s*', interval | string | lower) -%}
+    {%- set match = modules.re.fullmatch(' *([1-9][0-9]{0,4}) +(day|week|month|year)s? *', interval | string | lower) -%}
     {%- if match is none -%}
         {{ exceptions.raise_compiler_error("dwell_activity_report: interval must be like '1 day', '1 week', '90 days', '1 month' or '1 year', got: " ~ interval) }}
     {%- endif -%}
