@@ -69,6 +69,19 @@
     {{ return(values | list) }}
 {%- endmacro %}
 
+{#- A validated list of lowercase names (letters, digits, underscores) from configuration; may be empty. -#}
+{% macro dwell_name_list(name, values) -%}
+    {%- if values is none or values is string or values is mapping or values is not iterable -%}
+        {{ exceptions.raise_compiler_error(name ~ " must be a list of names, got: " ~ values) }}
+    {%- endif -%}
+    {%- for value in values -%}
+        {%- if value is not string or not modules.re.fullmatch('[a-z0-9_]+', value) -%}
+            {{ exceptions.raise_compiler_error(name ~ " must list lowercase names (a-z, 0-9, _), got: " ~ value) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(values | list) }}
+{%- endmacro %}
+
 {#- A validated non-empty list of strictly increasing positive numbers of seconds (bucket edges), as floats. They
     are compared in whole microseconds, so two edges must differ by at least one. -#}
 {% macro dwell_seconds_edges_setting(name, values) -%}

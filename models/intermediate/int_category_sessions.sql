@@ -1,0 +1,66 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where session_id in (select session_id from {{ ref('int_sessions_changed') }}){% endif %}",
+) }}
+
+-- depends_on: {{ ref('int_sessions_changed') }}
+
+{# Category sessions nest inside dwell sessions, so a session's category sessions depend only on its own events:
+   an incremental run rebuilds exactly the sessions whose events it changes (int_sessions_changed). #}
+
+with session_events as (
+
+    select * from {{ ref('fct_session_events') }}
+    {% if is_incremental() -%}
+    where session_id in (select session_id from {{ ref('int_sessions_changed') }} where not is_removed)
+    {%- endif %}
+
+),
+
+-- Only what sessionizing needs: its output adds its own session_id and session columns.
+category_events as (
+
+    select
+        event_id,
+        user_id,
+        session_id as parent_session_id,
+        category,
+        event_name,
+        occurred_at
+    from session_events
+
+),
+
+sessionized as (
+
+    {{ dwell_sessionize(
+        'category_events',
+        partition_by=['user_id', 'parent_session_id', 'category'],
+        timeout_seconds=dwell_activity_timeout_seconds(),
+        restart_events=[],
+        end_events=[],
+        max_length_seconds=none,
+    ) }}
+
+),
+
+final as (
+
+    select
+        session_id as category_session_id,
+        parent_session_id as session_id,
+        user_id,
+        category,
+        min(occurred_at) as started_at,
+        max(occurred_at) as ended_at,
+        (max(occurred_us) - min(occurred_us)) / 1000000.0 as duration_seconds,
+        count(*) as event_count,
+        cast(min(occurred_at) as date) as activity_date
+    from sessionized
+    group by session_id, parent_session_id, user_id, category
+
+)
+
+select * from final

@@ -1,0 +1,356 @@
+"""Activity by category (README "Activity by category"): category sessions and fct_user_activity_daily against an
+independent pandas computation, incremental runs against a full refresh, and the activity report (the Python function
+and the dbt macro) against the daily table, bucket edges included."""
+
+import hashlib
+import shutil
+from datetime import date
+
+import duckdb
+import pandas as pd
+import pytest
+
+from orchestration.activity import ActivityReportError, activity_report, buckets
+from orchestration.dbt_invoke import DbtCommandError, run_dbt
+from orchestration.sample_data import generate_sample
+
+DEFAULT_CATEGORIES = ["ide", "login", "app", "tunnel", "web_terminal"]
+COMPARED = {
+    "intermediate.int_category_sessions": "select * from intermediate.int_category_sessions order by all",
+    "marts.fct_user_activity_daily": "select * from marts.fct_user_activity_daily order by all",
+}
+
+
+def event(event_id, occurred_at, name, user, organization=None):
+    row = {"event_id": event_id, "user_id": user, "event_name": name, "occurred_at": occurred_at,
+           "received_at": occurred_at}
+    if organization is not None:
+        row["organization_id"] = organization
+    return row
+
+
+def md5(*parts):
+    return hashlib.md5("|".join(parts).encode()).hexdigest()
+
+
+def expected_category_sessions(warehouse, timeout_seconds):
+    """Category sessions recomputed in pandas from fct_session_events: per user, dwell session and category, ordered
+    by time then event id, a gap strictly greater than the timeout starts a new one."""
+    events = warehouse.query(
+        "select event_id, user_id, session_id, category, occurred_at, epoch_us(occurred_at) as us "
+        "from marts.fct_session_events")
+    events = events.sort_values(["user_id", "session_id", "category", "occurred_at", "event_id"])
+    keys = ["user_id", "session_id", "category"]
+    gap = events.groupby(keys)["us"].diff()
+    events["piece"] = (gap.isna() | (gap > round(timeout_seconds * 1_000_000))).astype(int).groupby(
+        [events[key] for key in keys]).cumsum()
+    grouped = events.groupby([*keys, "piece"])
+    sessions = grouped.agg(first_event_id=("event_id", "first"), start_us=("us", "min"), end_us=("us", "max"),
+                           started_at=("occurred_at", "min"), event_count=("event_id", "size")).reset_index()
+    sessions["category_session_id"] = [
+        md5(row.user_id, row.session_id, row.category, row.first_event_id) for row in sessions.itertuples()]
+    sessions["duration_us"] = sessions["end_us"] - sessions["start_us"]
+    sessions["activity_date"] = sessions["started_at"].dt.date
+    return sessions
+
+
+def expected_daily(warehouse, category_sessions, categories):
+    """fct_user_activity_daily recomputed from the pandas category sessions and fct_sessions."""
+    dwell = warehouse.query(
+        "select session_id, user_id, organization_id, session_date, event_count, "
+        "epoch_us(session_end_at) - epoch_us(session_start_at) as duration_us from marts.fct_sessions")
+    picked = category_sessions[category_sessions["category"].isin(categories)]
+    parts = pd.concat([
+        picked[["session_id", "category", "activity_date", "duration_us", "event_count"]],
+        dwell.assign(category="any", activity_date=pd.to_datetime(dwell["session_date"]).dt.date)[
+            ["session_id", "category", "activity_date", "duration_us", "event_count"]],
+    ])
+    parts = parts.merge(dwell[["session_id", "user_id", "organization_id"]], on="session_id")
+    daily = parts.groupby(["user_id", "organization_id", "activity_date", "category"], dropna=False).agg(
+        active_us=("duration_us", "sum"), event_count=("event_count", "sum"),
+        session_count=("session_id", "size")).reset_index()
+    return {(row.user_id, None if pd.isna(row.organization_id) else row.organization_id, row.activity_date,
+             row.category): (int(row.active_us), int(row.event_count), int(row.session_count))
+            for row in daily.itertuples()}
+
+
+def actual_daily(warehouse):
+    return {(row["user_id"], row["organization_id"], row["activity_date"], row["category"]):
+            (round(row["active_seconds"] * 1_000_000), row["event_count"], row["session_count"])
+            for row in warehouse.records("select * from marts.fct_user_activity_daily")}
+
+
+def report_from_daily(warehouse, start, end, interval, category, organization_id=None):
+    """The report summed in Python from fct_user_activity_daily rows."""
+    rows = warehouse.records(
+        "select user_id, organization_id, activity_date, round(active_seconds * 1000000)::bigint as us, event_count "
+        f"from marts.fct_user_activity_daily where category = '{category}'")
+    rows = [row for row in rows if organization_id is None or row["organization_id"] == organization_id]
+    result = {"buckets": [], "totals": {}}
+    for bucket_start, bucket_end in buckets(start, end, interval):
+        users = {}
+        for row in rows:
+            if bucket_start <= row["activity_date"] < bucket_end:
+                user = users.setdefault(row["user_id"], [0, 0])
+                user[0] += row["us"]
+                user[1] += row["event_count"]
+                total = result["totals"].setdefault(row["user_id"], [0, 0])
+                total[0] += row["us"]
+                total[1] += row["event_count"]
+        result["buckets"].append((bucket_start.isoformat(), bucket_end.isoformat(), users))
+    return result
+
+
+def simplify(report):
+    """The function's output in report_from_daily's shape, after checking its units agree."""
+    def users(entries):
+        for entry in entries:
+            assert entry["duration_ns"] == round(entry["duration_seconds"] * 1_000_000) * 1000
+        return {entry["user_id"]: [entry["duration_ns"] // 1000, entry["event_count"]] for entry in entries}
+    return {"buckets": [(bucket["start"][:10], bucket["end"][:10], users(bucket["users"])) for bucket in report["buckets"]],
+            "totals": users(report["totals"])}
+
+
+def macro_report(warehouse, start, end, interval, category, organization_id=None, dbt_vars=None):
+    """The dbt macro's answer, compiled inline and run on the warehouse, in report_from_daily's shape."""
+    call = f"dwell_activity_report('{start}', '{end}', '{interval}', '{category}'"
+    call += ")" if organization_id is None else f", organization_id={organization_id!r})"
+    result = run_dbt(["compile", "--quiet", "--target-path", str(warehouse.target), "--inline",
+                      "{{ " + call + " }}"], dbt_vars)
+    sql = result.result.results[0].node.compiled_code
+    rows = warehouse.records(f"select * from ({sql}) order by all")
+    report = {"buckets": [], "totals": {}}
+    for bucket_start, bucket_end in buckets(date.fromisoformat(start), date.fromisoformat(end), interval):
+        users = {row["user_id"]: [round(row["active_seconds"] * 1_000_000), row["event_count"]]
+                 for row in rows if not row["is_total"] and row["bucket_start"] == bucket_start}
+        report["buckets"].append((bucket_start.isoformat(), bucket_end.isoformat(), users))
+    report["totals"] = {row["user_id"]: [round(row["active_seconds"] * 1_000_000), row["event_count"]]
+                        for row in rows if row["is_total"]}
+    return report
+
+
+def test_category_sessions_and_daily_activity_match_pandas_and_the_report_matches_the_daily_table(warehouse):
+    rules = {"activity_timeout_seconds": 600, "activity_categories": ["ide", "web_terminal", "build", "login"]}
+    generate_sample(warehouse.landing, users=15, days=10, seed=7)
+    warehouse.build(unit_tests=False, dbt_vars=rules)
+
+    expected = expected_category_sessions(warehouse, 600)
+    actual = warehouse.query(
+        "select *, epoch_us(ended_at) - epoch_us(started_at) as duration_us from intermediate.int_category_sessions")
+    actual["activity_date"] = pd.to_datetime(actual["activity_date"]).dt.date
+    assert len(actual) == len(expected) > 100
+    # The shorter timeout does split category sessions inside dwell sessions.
+    assert actual.groupby(["session_id", "category"]).size().max() > 1
+    merged = expected.merge(actual, on="category_session_id", suffixes=("", "_actual"), validate="one_to_one")
+    assert len(merged) == len(expected)
+    for column in ["session_id", "user_id", "category", "event_count", "activity_date"]:
+        assert (merged[column] == merged[f"{column}_actual"]).all(), column
+    assert (merged["duration_us"] == merged["duration_us_actual"]).all()
+    assert (merged["duration_seconds"] * 1_000_000).round().astype("int64").eq(merged["duration_us"]).all()
+
+    daily = actual_daily(warehouse)
+    assert daily == expected_daily(warehouse, expected, rules["activity_categories"])
+    assert {key[3] for key in daily} == {"any", "ide", "web_terminal", "build", "login"}
+
+    organization = warehouse.records(
+        "select organization_id from marts.fct_user_activity_daily where organization_id is not null "
+        "group by all order by count(*) desc limit 1")[0]["organization_id"]
+    cases = [("2026-10-01", "2026-10-11", "1 day", "ide", None),
+             ("2026-09-29", "2026-10-13", "1 week", "web_terminal", None),
+             ("2026-10-03", "2027-01-01", "90 days", "any", None),
+             ("2026-01-01", "2028-01-01", "1 year", "ide", organization),
+             ("2026-09-15", "2026-10-08", "1 month", "login", None)]
+    for start, end, interval, category, organization_id in cases:
+        report = activity_report(start, end, interval, category, organization_id, database=warehouse.path)
+        expected_report = report_from_daily(warehouse, date.fromisoformat(start), date.fromisoformat(end), interval,
+                                            category, organization_id)
+        assert simplify(report) == expected_report, (interval, category)
+        assert any(users for _, _, users in expected_report["buckets"]), (interval, category)
+    # The whole range: totals equal the daily table's sums per user.
+    report = activity_report("2026-01-01", "2027-01-01", "1 year", "any", database=warehouse.path)
+    sums = warehouse.records(
+        "select user_id, round(sum(active_seconds) * 1000000)::bigint as us, sum(event_count)::bigint as n "
+        "from marts.fct_user_activity_daily where category = 'any' group by all order by user_id")
+    assert [(user["user_id"], user["duration_ns"] // 1000, user["event_count"]) for user in report["totals"]] == [
+        (row["user_id"], row["us"], row["n"]) for row in sums]
+    # The dbt macro gives the same answer.
+    start, end, interval, category, organization_id = cases[1]
+    assert macro_report(warehouse, start, end, interval, category, organization_id, rules) == report_from_daily(
+        warehouse, date.fromisoformat(start), date.fromisoformat(end), interval, category, organization_id)
+
+
+def land_sample_batch(sample, landing, received_before=None, received_from=None):
+    """Move the sample's event files received in [received_from, received_before) into the landing directory."""
+    for path in sorted((sample / "events").rglob("*.*")):
+        received = next(part.split("=")[1] for part in path.parts if part.startswith("received_date="))
+        if (received_before is None or received < received_before) and (received_from is None or received >= received_from):
+            target = landing / path.relative_to(sample)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+
+
+def test_incremental_runs_equal_a_full_refresh(warehouse, tmp_path, monkeypatch):
+    sample = tmp_path / "sample"
+    generate_sample(sample, users=10, days=8, seed=11)
+    for path in sample.iterdir():
+        if path.name != "events":
+            shutil.copy2(path, warehouse.landing / path.name)
+    land_sample_batch(sample, warehouse.landing, received_before="2026-10-05")
+    # u1: two IDE bursts 40 minutes apart in one dwell session (terminal events in between); u2: two sessions.
+    warehouse.write_jsonl("events/hand-1.jsonl", [
+        event("a1", "2026-10-02T10:00:00Z", "ide_search", "u1", "o1"),
+        event("a2", "2026-10-02T10:10:00Z", "ide_file_saved", "u1", "o1"),
+        event("t1", "2026-10-02T10:25:00Z", "terminal_command", "u1", "o1"),
+        event("a3", "2026-10-02T10:50:00Z", "ide_search", "u1", "o1"),
+        event("b1", "2026-10-03T23:40:00Z", "app_opened", "u2"),
+        event("b2", "2026-10-04T00:40:00Z", "app_action", "u2"),
+    ])
+    warehouse.build(unit_tests=False)
+    land_sample_batch(sample, warehouse.landing, received_from="2026-10-05", received_before="2026-10-07")
+    # Late: m1 bridges u1's IDE bursts (gaps of 20 min); m2 merges u2's sessions across midnight (gaps equal to the
+    # timeout); a new day for u1.
+    warehouse.write_jsonl("events/hand-2.jsonl", [
+        event("m1", "2026-10-02T10:30:00Z", "ide_command_executed", "u1", "o1"),
+        event("m2", "2026-10-04T00:10:00Z", "app_action", "u2"),
+        event("c1", "2026-10-06T08:00:00Z", "tunnel_opened", "u1", "o1"),
+    ])
+    warehouse.build(unit_tests=False)
+    assert warehouse.records(
+        "select event_count, activity_date::varchar as day from intermediate.int_category_sessions "
+        "where user_id = 'u2'") == [{"event_count": 3, "day": "2026-10-03"}]
+    land_sample_batch(sample, warehouse.landing, received_from="2026-10-07")
+    # Late: a login restart splits u1's session; an event before b1 moves u2's session to start earlier.
+    warehouse.write_jsonl("events/hand-3.jsonl", [
+        event("r1", "2026-10-02T10:20:00Z", "login", "u1", "o1"),
+        event("z0", "2026-10-03T23:30:00Z", "app_opened", "u2"),
+    ])
+    warehouse.build(unit_tests=False)
+    assert warehouse.records(
+        "select category, event_count, round(duration_seconds)::bigint as seconds from intermediate.int_category_sessions "
+        "where user_id = 'u1' and activity_date = '2026-10-02' order by started_at, category") == [
+        {"category": "ide", "event_count": 2, "seconds": 600},
+        {"category": "login", "event_count": 1, "seconds": 0},
+        {"category": "web_terminal", "event_count": 1, "seconds": 0},
+        {"category": "ide", "event_count": 2, "seconds": 1200},
+    ]
+    assert len(warehouse.records("select * from intermediate.int_category_sessions")) == len(
+        expected_category_sessions(warehouse, 1800))
+
+    incremental = {table: warehouse.records(sql) for table, sql in COMPARED.items()}
+    monkeypatch.setenv("DWELL_DUCKDB_PATH", str(tmp_path / "full.duckdb"))
+    run_dbt(["build", "--quiet", "--full-refresh", "--exclude", "test_type:unit",
+             "--target-path", str(tmp_path / "full-target")])
+    with duckdb.connect(str(tmp_path / "full.duckdb"), read_only=True) as con:
+        for table, sql in COMPARED.items():
+            relation = con.sql(sql)
+            full = [dict(zip(relation.columns, row)) for row in relation.fetchall()]
+            assert incremental[table] == full, table
+
+
+def test_bucket_edges_day_attribution_and_the_timeout_boundary(warehouse):
+    warehouse.write_jsonl("events/edges.jsonl", [
+        # u1: an IDE session from 23:50 across midnight into Aug 8 counts on Aug 7, in the first week.
+        event("a1", "2026-08-07T23:50:00Z", "ide_search", "u1", "o1"),
+        event("a2", "2026-08-08T00:10:00Z", "ide_file_saved", "u1", "o1"),
+        # u2: starts exactly at the Aug 8 week edge. A gap equal to the timeout stays in the category session, one
+        # microsecond more starts another; the terminal event keeps the dwell session going.
+        event("b1", "2026-08-08T00:00:00Z", "ide_search", "u2", "o'2"),
+        event("b2", "2026-08-08T00:30:00Z", "ide_search", "u2", "o'2"),
+        event("b3", "2026-08-08T00:45:00Z", "terminal_command", "u2", "o'2"),
+        event("b4", "2026-08-08T01:00:00.000001Z", "ide_search", "u2", "o'2"),
+        # u3: at the range start (in) and at its end (out).
+        event("c1", "2026-08-01T00:00:00Z", "ide_search", "u3"),
+        event("c2", "2026-09-01T00:00:00Z", "ide_search", "u3"),
+    ])
+    warehouse.build(unit_tests=False)
+    ide = warehouse.records(
+        "select user_id, activity_date::varchar as day, round(active_seconds * 1000000)::bigint as us, event_count, "
+        "session_count from marts.fct_user_activity_daily where category = 'ide' order by all")
+    assert ide == [
+        {"user_id": "u1", "day": "2026-08-07", "us": 1_200_000_000, "event_count": 2, "session_count": 1},
+        {"user_id": "u2", "day": "2026-08-08", "us": 1_800_000_000, "event_count": 3, "session_count": 2},
+        {"user_id": "u3", "day": "2026-08-01", "us": 0, "event_count": 1, "session_count": 1},
+        {"user_id": "u3", "day": "2026-09-01", "us": 0, "event_count": 1, "session_count": 1},
+    ]
+    any_u2 = warehouse.records("select active_seconds, event_count from marts.fct_user_activity_daily "
+                               "where category = 'any' and user_id = 'u2'")
+    assert any_u2 == [{"active_seconds": 3600.000001, "event_count": 4}]
+
+    report = activity_report("2026-08-01", "2026-09-01", "1 week", "ide", database=warehouse.path)
+    assert [(bucket["start"], bucket["end"]) for bucket in report["buckets"]] == [
+        ("2026-08-01T00:00:00+00:00", "2026-08-08T00:00:00+00:00"),
+        ("2026-08-08T00:00:00+00:00", "2026-08-15T00:00:00+00:00"),
+        ("2026-08-15T00:00:00+00:00", "2026-08-22T00:00:00+00:00"),
+        ("2026-08-22T00:00:00+00:00", "2026-08-29T00:00:00+00:00"),
+        ("2026-08-29T00:00:00+00:00", "2026-09-01T00:00:00+00:00"),
+    ]
+    assert report["buckets"][0]["users"] == [
+        {"user_id": "u1", "duration_ns": 1_200_000_000_000, "duration_seconds": 1200.0, "event_count": 2},
+        {"user_id": "u3", "duration_ns": 0, "duration_seconds": 0.0, "event_count": 1},
+    ]
+    assert report["buckets"][1]["users"] == [
+        {"user_id": "u2", "duration_ns": 1_800_000_000_000, "duration_seconds": 1800.0, "event_count": 3}]
+    assert all(bucket["users"] == [] for bucket in report["buckets"][2:])
+    assert [user["user_id"] for user in report["totals"]] == ["u1", "u2", "u3"]
+    # Organization ids are bound parameters: a quote is just a character.
+    quoted = activity_report("2026-08-01", "2026-09-01", "1 week", "ide", organization_id="o'2", database=warehouse.path)
+    assert [user["user_id"] for user in quoted["totals"]] == ["u2"]
+    assert activity_report("2026-08-08", "2026-08-09", "1 day", "ide", database=warehouse.path)["totals"][0][
+        "user_id"] == "u2"
+
+    for interval in ["1 week", "1 day", "1 month"]:
+        for organization_id in [None, "o'2"]:
+            assert macro_report(warehouse, "2026-08-01", "2026-09-01", interval, "ide", organization_id) == \
+                simplify(activity_report("2026-08-01", "2026-09-01", interval, "ide", organization_id,
+                                         database=warehouse.path))
+
+
+def test_bucket_edges_align_to_start_and_clip_to_end():
+    assert buckets(date(2026, 1, 31), date(2026, 5, 1), "1 month") == [
+        (date(2026, 1, 31), date(2026, 2, 28)), (date(2026, 2, 28), date(2026, 3, 31)),
+        (date(2026, 3, 31), date(2026, 4, 30)), (date(2026, 4, 30), date(2026, 5, 1))]
+    assert buckets(date(2024, 2, 29), date(2026, 3, 1), "1 year") == [
+        (date(2024, 2, 29), date(2025, 2, 28)), (date(2025, 2, 28), date(2026, 2, 28)),
+        (date(2026, 2, 28), date(2026, 3, 1))]
+    assert buckets(date(2026, 1, 1), date(2026, 7, 1), "90 days") == [
+        (date(2026, 1, 1), date(2026, 4, 1)), (date(2026, 4, 1), date(2026, 6, 30)),
+        (date(2026, 6, 30), date(2026, 7, 1))]
+    assert buckets(date(2026, 8, 1), date(2026, 8, 15), "1 week") == [
+        (date(2026, 8, 1), date(2026, 8, 8)), (date(2026, 8, 8), date(2026, 8, 15))]
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (("2026-08-01", "2026-08-01", "1 day", "ide"), "start must be before end"),
+    (("2026-08-01", "2026-09-01", "1 fortnight", "ide"), "interval must be like"),
+    (("2026-08-01", "2026-09-01", "0 days", "ide"), "interval must be like"),
+    (("2026-08-01T00:00", "2026-09-01", "1 day", "ide"), "start must be a date"),
+    (("2026-02-30", "2026-09-01", "1 day", "ide"), "start must be a date"),
+    (("2026-08-01", "2026-09-01", "1 day", "ide'; drop table x; --"), "category must be a lowercase name"),
+])
+def test_report_arguments_are_validated(arguments, message):
+    with pytest.raises(ActivityReportError, match=message):
+        activity_report(*arguments, database="/nonexistent.duckdb")
+
+
+def test_unknown_category_is_refused_and_bad_vars_stop_the_build(warehouse, capfd):
+    warehouse.write_jsonl("events/one.jsonl", [event("a1", "2026-08-07T23:50:00Z", "ide_search", "u1")])
+    with pytest.raises(DbtCommandError, match="activity_categories must not list any"):
+        run_dbt(["parse", "--quiet"], {"activity_categories": ["ide", "any"]})
+    with pytest.raises(DbtCommandError, match="activity_categories must be a list"):
+        run_dbt(["parse", "--quiet"], {"activity_categories": "ide"})
+    with pytest.raises(DbtCommandError, match="activity_timeout_seconds must be"):
+        run_dbt(["parse", "--quiet"], {"activity_timeout_seconds": -5})
+    # dbt reports an inline query's compilation error in its log, not in the exception.
+    for call, message in [
+        ("dwell_activity_report('2026-08-01', '2026-09-01', '1 decade', 'ide')", "interval must be like"),
+        ("dwell_activity_report('2026-08-01', '2026-09-01', '1 day', 'ide\\' or 1=1 --')",
+         "category must be any or one of activity_categories"),
+        ("dwell_activity_report('2026-08-01', '2026-08', '1 day', 'ide')", "end must be a date"),
+    ]:
+        capfd.readouterr()
+        with pytest.raises(DbtCommandError):
+            run_dbt(["compile", "--quiet", "--target-path", str(warehouse.target), "--inline", "{{ " + call + " }}"])
+        assert message in "".join(capfd.readouterr()), call
+    warehouse.build(unit_tests=False)
+    with pytest.raises(ActivityReportError, match="category of the event catalog"):
+        activity_report("2026-08-01", "2026-09-01", "1 day", "nosuch", database=warehouse.path)
