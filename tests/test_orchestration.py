@@ -64,6 +64,9 @@ def test_asset_graph_has_the_expected_keys_groups_partitions_and_checks():
         "marts/fct_session_events": "marts", "marts/fct_sessions": "marts", "marts/session_id_changes": "marts",
         "marts/rpt_load_audit": "marts",
         "marts/dim_users": "marts", "marts/dim_workspaces": "marts",
+        "intermediate/int_activity_quarter_hours": "intermediate", "intermediate/int_activity_periods": "intermediate",
+        "marts/fct_workspace_memberships": "marts", "marts/rpt_user_period_activity": "marts",
+        "marts/rpt_period_summary": "marts",
     }
     partitioned = {key.to_user_string() for key in graph.get_all_asset_keys() if graph.get(key).partitions_def}
     assert partitioned == {key.to_user_string() for key in dwell_daily_models.keys}
