@@ -261,3 +261,9 @@ def test_incremental_loads_equal_a_full_refresh(warehouse, tmp_path, monkeypatch
             expected = [dict(zip(relation.columns, row)) for row in relation.fetchall()]
             assert len(expected) > 0, table
             assert incremental[table] == expected, table
+
+
+def test_an_empty_landing_builds_empty_reports(warehouse):
+    warehouse.build(unit_tests=False)
+    for table in COMPARED:
+        assert warehouse.records(f"select count(*) as n from {table}")[0]["n"] == 0, table

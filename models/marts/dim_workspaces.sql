@@ -1,4 +1,4 @@
-{{ config(tags=['lifetime']) }}
+{{ config(contract={'enforced': true}, tags=['lifetime']) }}
 
 with workspaces as (
 
