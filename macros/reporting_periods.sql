@@ -54,3 +54,22 @@
         cast({{ dbt.date_trunc(grain, local_timestamp) }} as date)
     {%- endif -%}
 {%- endmacro %}
+
+{#- Every row of a relation (or CTE) once per grain, with grain and period_start (null for lifetime) in front: the
+    period its timestamp (UTC) falls in, in zone. -#}
+{% macro dwell_in_periods(relation, timestamp, zone) -%}
+    {%- for grain in ['day', 'week', 'month'] %}
+    select
+        '{{ grain }}' as grain,
+        {{ dwell_period_start(grain, dwell_utc_to_local(relation ~ '.' ~ timestamp, zone)) }} as period_start,
+        {{ relation }}.*
+    from {{ relation }}
+
+    union all
+    {% endfor %}
+    select
+        'lifetime' as grain,
+        cast(null as date) as period_start,
+        {{ relation }}.*
+    from {{ relation }}
+{%- endmacro %}

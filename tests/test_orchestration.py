@@ -64,7 +64,7 @@ def test_asset_graph_has_the_expected_keys_groups_partitions_and_checks():
         "marts/fct_session_events": "marts", "marts/fct_sessions": "marts", "marts/session_id_changes": "marts",
         "marts/rpt_load_audit": "marts",
         "marts/dim_users": "marts", "marts/dim_workspaces": "marts",
-        "intermediate/int_activity_quarter_hours": "intermediate", "intermediate/int_activity_periods": "intermediate",
+        "intermediate/int_activity_quarter_hours": "intermediate",
         "marts/fct_workspace_memberships": "marts", "marts/rpt_user_period_activity": "marts",
         "marts/rpt_period_summary": "marts",
     }

@@ -8,9 +8,9 @@ with user_periods as (
 
 ),
 
-activity_periods as (
+activity as (
 
-    select * from {{ ref('int_activity_periods') }}
+    select * from {{ ref('int_activity_quarter_hours') }}
 
 ),
 
@@ -43,6 +43,12 @@ user_totals as (
         cast(sum(invitation_count) as bigint) as invitation_count
     from user_periods
     group by grain, period_start
+
+),
+
+activity_periods as (
+
+    {{ dwell_in_periods('activity', 'quarter_hour_at', zone) | indent(4) }}
 
 ),
 

@@ -2,9 +2,9 @@
 
 {%- set zone = dwell_reporting_time_zone() %}
 
-with activity_periods as (
+with activity as (
 
-    select * from {{ ref('int_activity_periods') }}
+    select * from {{ ref('int_activity_quarter_hours') }}
 
 ),
 
@@ -17,6 +17,13 @@ sessions as (
 users as (
 
     select * from {{ ref('dim_users') }}
+
+),
+
+-- A quarter hour lies on one local date in every zone (see dwell_quarter_hour).
+activity_periods as (
+
+    {{ dwell_in_periods('activity', 'quarter_hour_at', zone) | indent(4) }}
 
 ),
 
@@ -39,36 +46,10 @@ user_activity as (
 
 ),
 
-local_sessions as (
-
-    select
-        user_id,
-        duration_seconds,
-        {{ dwell_utc_to_local('session_start_at', zone) }} as local_start_at
-    from sessions
-
-),
-
 -- A session counts, with all its duration, in the period where it starts.
 session_periods as (
 
-    {% for grain in ['day', 'week', 'month'] -%}
-    select
-        '{{ grain }}' as grain,
-        {{ dwell_period_start(grain, 'local_start_at') }} as period_start,
-        user_id,
-        duration_seconds
-    from local_sessions
-
-    union all
-
-    {% endfor -%}
-    select
-        'lifetime' as grain,
-        cast(null as date) as period_start,
-        user_id,
-        duration_seconds
-    from local_sessions
+    {{ dwell_in_periods('sessions', 'session_start_at', zone) | indent(4) }}
 
 ),
 
