@@ -98,3 +98,24 @@
     {%- endfor -%}
     {{ return(edges) }}
 {%- endmacro %}
+
+{#- A validated IANA time zone name as a SQL string literal: a strict pattern first, then the engine's own list. -#}
+{% macro dwell_time_zone_setting(name, value) -%}
+    {%- if value is not string or not modules.re.fullmatch('[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*', value) -%}
+        {{ exceptions.raise_compiler_error(name ~ " must be a time zone name such as UTC or Europe/Berlin, got: " ~ value) }}
+    {%- endif -%}
+    {%- if execute and not adapter.dispatch('dwell_time_zone_exists', 'dwell')(value) -%}
+        {{ exceptions.raise_compiler_error(name ~ " is not a time zone the database knows, got: " ~ value) }}
+    {%- endif -%}
+    {{ return(dwell_string_literal(value)) }}
+{%- endmacro %}
+
+{#- Engines without a zone list to ask accept the name here and fail on it when the SQL runs. -#}
+{% macro default__dwell_time_zone_exists(value) -%}
+    {{ return(true) }}
+{%- endmacro %}
+
+{% macro duckdb__dwell_time_zone_exists(value) -%}
+    {%- set found = run_query("select count(*) from pg_timezone_names() where name = " ~ dwell_string_literal(value)) -%}
+    {{ return(found.columns[0].values()[0] > 0) }}
+{%- endmacro %}

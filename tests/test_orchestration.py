@@ -72,6 +72,9 @@ def test_asset_graph_has_the_expected_keys_groups_partitions_and_checks():
         "marts/rpt_daily_sessions": "marts", "marts/rpt_session_length_distribution": "marts",
         "marts/fct_session_breaks": "marts", "marts/rpt_break_patterns": "marts", "marts/fct_page_views": "marts",
         "marts/rpt_inactive_users": "marts", "marts/sessions_concluded": "marts",
+        "intermediate/int_activity_quarter_hours": "intermediate",
+        "marts/fct_workspace_memberships": "marts", "marts/rpt_user_period_activity": "marts",
+        "marts/rpt_period_summary": "marts",
     }
     partitioned = {key.to_user_string() for key in graph.get_all_asset_keys() if graph.get(key).partitions_def}
     assert partitioned == {key.to_user_string() for key in dwell_daily_models.keys}

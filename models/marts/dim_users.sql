@@ -1,4 +1,4 @@
-{{ config(tags=['lifetime']) }}
+{{ config(contract={'enforced': true}, tags=['lifetime']) }}
 
 with users as (
 
@@ -15,6 +15,18 @@ events as (
 sessions as (
 
     select * from {{ ref('fct_sessions') }}
+
+),
+
+activity as (
+
+    select * from {{ ref('int_activity_quarter_hours') }}
+
+),
+
+memberships as (
+
+    select * from {{ ref('fct_workspace_memberships') }}
 
 ),
 
@@ -42,11 +54,34 @@ session_activity as (
 
 ),
 
+counted_activity as (
+
+    select
+        user_id,
+        count(distinct project_id) as project_count,
+        count(distinct workspace_id) as active_workspace_count,
+        min(first_event_at) as first_activity_at,
+        max(last_event_at) as last_activity_at
+    from activity
+    group by user_id
+
+),
+
+membership as (
+
+    select user_id, count(*) as workspace_count
+    from memberships
+    group by user_id
+
+),
+
 all_users as (
 
     select user_id from users
     union
     select user_id from event_activity
+    union
+    select user_id from membership
 
 ),
 
@@ -66,7 +101,13 @@ final as (
         event_activity.last_seen_at,
         coalesce(event_activity.event_count, 0) as event_count,
         coalesce(session_activity.session_count, 0) as session_count,
-        coalesce(session_activity.total_session_seconds, 0) as total_session_seconds
+        coalesce(session_activity.total_session_seconds, 0) as total_session_seconds,
+        coalesce(session_activity.total_session_seconds, 0) / 60.0 as usage_minutes,
+        coalesce(counted_activity.project_count, 0) as project_count,
+        coalesce(membership.workspace_count, 0) as workspace_count,
+        coalesce(counted_activity.active_workspace_count, 0) as active_workspace_count,
+        counted_activity.first_activity_at,
+        counted_activity.last_activity_at
     from all_users
     left join users
         on all_users.user_id = users.user_id
@@ -74,6 +115,10 @@ final as (
         on all_users.user_id = event_activity.user_id
     left join session_activity
         on all_users.user_id = session_activity.user_id
+    left join counted_activity
+        on all_users.user_id = counted_activity.user_id
+    left join membership
+        on all_users.user_id = membership.user_id
 
 )
 

@@ -1,4 +1,4 @@
-{{ config(tags=['lifetime']) }}
+{{ config(contract={'enforced': true}, tags=['lifetime']) }}
 
 with workspaces as (
 
@@ -21,6 +21,18 @@ events as (
 sessions as (
 
     select * from {{ ref('fct_sessions') }}
+
+),
+
+activity as (
+
+    select * from {{ ref('int_activity_quarter_hours') }}
+
+),
+
+memberships as (
+
+    select * from {{ ref('fct_workspace_memberships') }}
 
 ),
 
@@ -50,6 +62,31 @@ membership as (
 
 ),
 
+-- Owners included, unlike member_count, which counts the members file only.
+all_members as (
+
+    select workspace_id, count(*) as membership_count
+    from memberships
+    group by workspace_id
+
+),
+
+counted_activity as (
+
+    select
+        workspace_id,
+        count(distinct project_id) as active_project_count,
+        cast(sum(build_count) as bigint) as build_count,
+        cast(sum(debug_count) as bigint) as debug_count,
+        cast(sum(deploy_count) as bigint) as deploy_count,
+        cast(sum(factory_count) as bigint) as factory_count,
+        max(last_event_at) as last_activity_at
+    from activity
+    where workspace_id is not null
+    group by workspace_id
+
+),
+
 session_activity as (
 
     select
@@ -69,6 +106,8 @@ all_workspaces as (
     select workspace_id from event_activity
     union
     select workspace_id from membership
+    union
+    select workspace_id from all_members
 
 ),
 
@@ -88,7 +127,15 @@ final as (
         coalesce(event_activity.event_count, 0) as event_count,
         coalesce(event_activity.active_user_count, 0) as active_user_count,
         coalesce(session_activity.session_count, 0) as session_count,
-        coalesce(session_activity.total_session_seconds, 0) as total_session_seconds
+        coalesce(session_activity.total_session_seconds, 0) as total_session_seconds,
+        coalesce(session_activity.total_session_seconds, 0) / 60.0 as usage_minutes,
+        coalesce(all_members.membership_count, 0) as membership_count,
+        coalesce(counted_activity.active_project_count, 0) as active_project_count,
+        coalesce(counted_activity.build_count, 0) as build_count,
+        coalesce(counted_activity.debug_count, 0) as debug_count,
+        coalesce(counted_activity.deploy_count, 0) as deploy_count,
+        coalesce(counted_activity.factory_count, 0) as factory_count,
+        counted_activity.last_activity_at
     from all_workspaces
     left join workspaces
         on all_workspaces.workspace_id = workspaces.workspace_id
@@ -98,6 +145,10 @@ final as (
         on all_workspaces.workspace_id = membership.workspace_id
     left join session_activity
         on all_workspaces.workspace_id = session_activity.workspace_id
+    left join all_members
+        on all_workspaces.workspace_id = all_members.workspace_id
+    left join counted_activity
+        on all_workspaces.workspace_id = counted_activity.workspace_id
 
 )
 
