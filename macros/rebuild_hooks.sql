@@ -35,3 +35,12 @@
         where session_id in (select session_id from {{ ref('int_sessions_changed') }})
     {%- endif -%}
 {%- endmacro %}
+
+{#- The fct_session_events rows such a mart reads: on an incremental run only the events of the sessions this run
+    changes that still exist; otherwise every event. -#}
+{% macro dwell_changed_session_events() -%}
+    select * from {{ ref('fct_session_events') }}
+    {% if is_incremental() -%}
+    where session_id in (select session_id from {{ ref('int_sessions_changed') }} where not is_removed)
+    {%- endif %}
+{%- endmacro %}

@@ -2,7 +2,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where session_id in (select session_id from {{ ref('int_sessions_changed') }}){% endif %}",
+    pre_hook="{{ dwell_delete_changed_sessions() }}",
 ) }}
 
 -- depends_on: {{ ref('int_sessions_changed') }}
@@ -12,10 +12,7 @@
 
 with session_events as (
 
-    select * from {{ ref('fct_session_events') }}
-    {% if is_incremental() -%}
-    where session_id in (select session_id from {{ ref('int_sessions_changed') }} where not is_removed)
-    {%- endif %}
+    {{ dwell_changed_session_events() }}
 
 ),
 

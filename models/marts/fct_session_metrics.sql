@@ -17,11 +17,7 @@
 
 with session_events as (
 
-    select *
-    from {{ ref('fct_session_events') }}
-    {% if is_incremental() -%}
-    where session_id in (select session_id from {{ ref('int_sessions_changed') }} where not is_removed)
-    {%- endif %}
+    {{ dwell_changed_session_events() }}
 
 ),
 
