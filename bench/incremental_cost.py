@@ -127,6 +127,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=42, help="sample random seed")
     parser.add_argument("--runs", type=int, default=3, help="repetitions of each timed step")
     parser.add_argument("--with-tests", action="store_true", help="also time dbt build (models and data tests)")
+    parser.add_argument("--select", default=None,
+                        help="time only these dbt nodes (a dbt --select argument, e.g. tag:daily); default: all")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/dwell-bench"), help="where data and warehouses go")
     parser.add_argument("--smoke", action="store_true",
                         help=f"tiny run of every step for CI: {SMOKE['events']:,} events, {SMOKE['days']} days, "
@@ -341,12 +343,13 @@ def time_step(work: Workdir, scenario: str, step: Step, start: str, runs: int) -
     return timing
 
 
-def steps(with_tests: bool) -> list[Step]:
+def steps(with_tests: bool, select: str | None) -> list[Step]:
     # Unit tests check SQL logic on fixtures, not the data; they cost the same whatever the data, so leave them out.
-    build = ("build", "--exclude", "test_type:unit")
+    selection = ("--select", select) if select else ()
+    build = ("build", *selection, "--exclude", "test_type:unit")
     chosen = [
-        Step("incremental run", ("run",), is_full_refresh=False),
-        Step("full-refresh run", ("run", "--full-refresh"), is_full_refresh=True),
+        Step("incremental run", ("run", *selection), is_full_refresh=False),
+        Step("full-refresh run", ("run", *selection, "--full-refresh"), is_full_refresh=True),
     ]
     if with_tests:
         chosen += [
@@ -357,12 +360,13 @@ def steps(with_tests: bool) -> list[Step]:
 
 
 def time_scenario(
-    work: Workdir, scenario: str, start: str, runs: int, with_tests: bool, keep_end_as: str | None = None
+    work: Workdir, scenario: str, start: str, runs: int, with_tests: bool, select: str | None,
+    keep_end_as: str | None = None,
 ) -> list[Timing]:
     """Time every step from the `start` warehouse; save the full-refresh run's result as `keep_end_as`."""
     print(f"\n== {scenario}: every step starts from warehouse state '{start}' ({runs} run(s) each)")
     timings = []
-    for step in steps(with_tests):
+    for step in steps(with_tests, select):
         timings.append(time_step(work, scenario, step, start, runs))
         if keep_end_as and step.label == "full-refresh run":
             copy_warehouse(work.warehouse, work.snapshot(keep_end_as))
@@ -407,6 +411,7 @@ def print_summary(
     for name, value in machine:
         print(f"  {name:<12} {value}")
     print(f"  {'sample':<12} {args.events:,} events requested, {args.days} days, {args.users} users, seed {args.seed}")
+    print(f"  {'timed':<12} dbt run{' --select ' + args.select if args.select else ' (every model)'}")
     header = (f"  {'scenario':<16} {'step':<20} {'runs':>4} {'median s':>9} {'min s':>8} {'max s':>8} "
               f"{'dbt s':>8} {'other cpu s':>12} {'rows before':>12} {'rows after':>12}")
     print("\n" + header)
@@ -447,11 +452,12 @@ def main(argv: list[str] | None = None) -> int:
 
     copied = land(work.sample, work.landing, last_day=last_day, include_last_day=True)
     print(f"landed the {copied} files of {last_day}")
-    timings = time_scenario(work, ONE_MORE_DAY, "all-but-last-day", args.runs, args.with_tests, keep_end_as="all-days")
+    timings = time_scenario(work, ONE_MORE_DAY, "all-but-last-day", args.runs, args.with_tests, args.select,
+                            keep_end_as="all-days")
 
     late_file, late_events, late_users = write_late_events(work.landing)
     print(f"\nlanded {late_events:,} late events of {late_users:,} users in {late_file}")
-    timings += time_scenario(work, LATE_EVENTS, "all-days", args.runs, args.with_tests)
+    timings += time_scenario(work, LATE_EVENTS, "all-days", args.runs, args.with_tests, args.select)
 
     print_summary(args, machine, work, timings, project_changed=project_fingerprint() != fingerprint)
     return 0
