@@ -7,6 +7,10 @@
 
 {%- set future_tolerance_us = dwell_microseconds(dwell_seconds_setting('future_skew_tolerance_seconds', var('future_skew_tolerance_seconds'))) %}
 {%- set lookup_list_limit = dwell_count_setting('duplicate_lookup_list_limit', var('duplicate_lookup_list_limit')) %}
+{#- The columns this table stores besides load_status: earlier copies are read back with them. #}
+{%- set stored_columns = ['event_id', 'occurred_at', 'received_at', 'user_id', 'event_name', 'organization_id',
+    'workspace_id', 'project_id', 'platform', 'page', 'client_session_id', 'properties', 'occurred_at_raw',
+    'received_at_raw', 'source_file', 'source_format', 'load_id', 'loaded_at', 'quarantine_reason'] %}
 
 {# An incremental run parses only the rows of this run's load, then re-ranks them with the earlier copies of the
     same event ids: a copy received earlier still wins, exactly as in a full build. Rows without an event id are
@@ -90,25 +94,7 @@ validated as (
 earlier_copies as (
 
     select
-        event_id,
-        occurred_at,
-        received_at,
-        user_id,
-        event_name,
-        organization_id,
-        workspace_id,
-        project_id,
-        platform,
-        page,
-        client_session_id,
-        properties,
-        occurred_at_raw,
-        received_at_raw,
-        source_file,
-        source_format,
-        load_id,
-        loaded_at,
-        quarantine_reason
+        {{ stored_columns | join(',\n        ') }}
     from {{ this }}
     {% if earlier_copy_ids is none -%}
     where event_id in (select event_id from validated)
@@ -150,25 +136,7 @@ ranked as (
 final as (
 
     select
-        event_id,
-        occurred_at,
-        received_at,
-        user_id,
-        event_name,
-        organization_id,
-        workspace_id,
-        project_id,
-        platform,
-        page,
-        client_session_id,
-        properties,
-        occurred_at_raw,
-        received_at_raw,
-        source_file,
-        source_format,
-        load_id,
-        loaded_at,
-        quarantine_reason,
+        {{ stored_columns | join(',\n        ') }},
         case
             when quarantine_reason is not null then 'quarantined'
             when copy_number = 1 then 'staged'
