@@ -1,5 +1,5 @@
-"""Every table is an asset: the landed files (observed), every dbt seed and model in three groups of runs, and the
-delivery of session alerts."""
+"""Every table is an asset: the landed files (observed), every dbt seed and model in three groups of runs, the
+delivery of session alerts, and the serving copy of the marts."""
 
 import json
 
@@ -16,7 +16,7 @@ from dagster import (
 )
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from orchestration import alerts, landing, settings
+from orchestration import alerts, landing, serving, settings
 from orchestration.errors import DwellError
 from orchestration.partitions import daily_partitions, window_vars
 from orchestration.project import dwell_project
@@ -125,3 +125,23 @@ def session_alert_webhook(context: AssetExecutionContext) -> MaterializeResult:
                          f"{report.delivered} delivered")
     return MaterializeResult(metadata={"delivered": report.delivered,
                                        "delivered_before": report.already_delivered})
+
+
+MART_KEYS = sorted(key for key in dwell_daily_models.keys | dwell_lifetime_models.keys if key.path[0] == "marts")
+
+
+@asset(
+    key=AssetKey(["serving", "marts"]),
+    # After alert delivery too: that asset writes the warehouse, and the copy must read it alone.
+    deps=[*MART_KEYS, session_alert_webhook.key],
+    group_name="serving",
+    pool=WAREHOUSE_POOL,
+    description="Read-only copy of every mart for BI tools (DWELL_SERVING_DIR: dwell.duckdb and parquet/<mart>.parquet), "
+                "swapped in whole after each run; README \"Serving copy for BI tools\".",
+)
+def serving_marts(context: AssetExecutionContext) -> MaterializeResult:
+    publication = serving.publish(settings.duckdb_path(), settings.serving_dir())
+    context.log.info(f"Published {len(publication.row_counts)} marts to {settings.serving_dir()}")
+    return MaterializeResult(metadata={"directory": str(settings.serving_dir()), "pii": publication.pii,
+                                       "marts": len(publication.row_counts),
+                                       "rows": sum(publication.row_counts.values())})

@@ -8,6 +8,7 @@ from orchestration.assets import (
     dwell_reference_models,
     landed_dimensions,
     landed_events,
+    serving_marts,
     session_alert_webhook,
 )
 from orchestration.jobs import JOBS_IN_ORDER
@@ -17,7 +18,7 @@ from orchestration.sensors import dimension_files_sensor, landing_sensor, lifeti
 
 defs = Definitions(
     assets=[landed_events, landed_dimensions, dwell_reference_models, dwell_daily_models, dwell_lifetime_models,
-            session_alert_webhook],
+            session_alert_webhook, serving_marts],
     jobs=list(JOBS_IN_ORDER),
     schedules=[daily_schedule],
     sensors=[landing_sensor, dimension_files_sensor, lifetime_after_upstream_sensor],

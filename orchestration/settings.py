@@ -6,6 +6,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_LANDING_DIR = "data/landing"
 DEFAULT_DUCKDB_PATH = "data/dwell.duckdb"
+DEFAULT_SERVING_DIR = "data/serving"
 
 
 def landing_dir() -> Path:
@@ -14,6 +15,10 @@ def landing_dir() -> Path:
 
 def duckdb_path() -> Path:
     return Path(os.environ.get("DWELL_DUCKDB_PATH", DEFAULT_DUCKDB_PATH)).resolve()
+
+
+def serving_dir() -> Path:
+    return Path(os.environ.get("DWELL_SERVING_DIR", DEFAULT_SERVING_DIR)).resolve()
 
 
 def pin_paths() -> None:

@@ -59,6 +59,7 @@ def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Warehouse:
     path = tmp_path / "warehouse.duckdb"
     monkeypatch.setenv("DWELL_LANDING_DIR", str(landing))
     monkeypatch.setenv("DWELL_DUCKDB_PATH", str(path))
+    monkeypatch.setenv("DWELL_SERVING_DIR", str(tmp_path / "serving"))
     dagster_home = tmp_path / "dagster_home"
     dagster_home.mkdir()
     monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))

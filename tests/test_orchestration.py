@@ -65,7 +65,7 @@ def test_asset_graph_has_the_expected_keys_groups_partitions_and_checks():
         "marts/fct_session_events": "marts", "marts/fct_sessions": "marts", "marts/session_id_changes": "marts",
         "marts/fct_session_metrics": "marts", "staging/engagement_tiers": "seeds",
         "marts/fct_session_alerts": "marts", "staging/session_alert_rules": "seeds",
-        "alerts/session_alert_webhook": "alerts",
+        "alerts/session_alert_webhook": "alerts", "serving/marts": "serving",
         "marts/rpt_load_audit": "marts",
         "marts/dim_users": "marts", "marts/dim_workspaces": "marts",
         "intermediate/int_session_idle_gaps": "intermediate",
