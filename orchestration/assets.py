@@ -16,7 +16,7 @@ from dagster import (
 )
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from orchestration import alerts, landing, serving, settings
+from orchestration import alerts, landing, serving, settings, warehouse
 from orchestration.errors import DwellError
 from orchestration.partitions import daily_partitions, window_vars
 from orchestration.project import dwell_project
@@ -68,6 +68,17 @@ def _build_args(config: DbtBuildConfig, dbt_vars: dict[str, str] | None = None) 
     return args
 
 
+def _build(context: AssetExecutionContext, dbt: DbtCliResource, args: list[str]):
+    """One dbt build on a copy of the warehouse. The copy replaces the warehouse when every seed and model
+    succeeded, even if data tests failed: their asset checks fail, and the run fails after keeping the data."""
+    with warehouse.isolated_run():
+        invocation = dbt.cli(args, context=context, raise_on_error=False)
+        yield from invocation.stream()
+        failed_tests = warehouse.failed_tests(invocation.get_artifact("run_results.json"))
+    if failed_tests:
+        raise DwellError(f"{len(failed_tests)} data test(s) failed, the run's data was kept: {', '.join(failed_tests)}")
+
+
 @dbt_assets(
     manifest=dwell_project.manifest_path,
     project=dwell_project,
@@ -82,7 +93,7 @@ def dwell_daily_models(context: AssetExecutionContext, dbt: DbtCliResource, conf
     """Event staging and sessions. One dbt build per run, however many partitions: the window is [start, end)."""
     dbt_vars = window_vars(context.partition_time_window)
     context.log.info(f"dbt window {dbt_vars}")
-    yield from dbt.cli(_build_args(config, dbt_vars), context=context).stream()
+    yield from _build(context, dbt, _build_args(config, dbt_vars))
 
 
 def _unpartitioned_dbt_assets(name: str, select: str):
@@ -95,7 +106,7 @@ def _unpartitioned_dbt_assets(name: str, select: str):
         pool=WAREHOUSE_POOL,
     )
     def _assets(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
-        yield from dbt.cli(_build_args(config), context=context).stream()
+        yield from _build(context, dbt, _build_args(config))
 
     return _assets
 

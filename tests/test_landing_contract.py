@@ -199,7 +199,7 @@ def test_every_row_read_is_staged_quarantined_or_a_counted_duplicate(warehouse):
     ({"session_max_length_seconds": "1; drop table x"}, "session_max_length_seconds must be a non-negative number"),
     ({"session_partition_by": ["workspace_id"]}, "session_partition_by must include user_id"),
     ({"session_partition_by": ["user_id", "workspace_id; drop table x"]}, "must list lowercase column names"),
-    ({"session_restart_events": "login"}, "Expected a list of strings"),
+    ({"session_restart_events": "login"}, "session_restart_events must be a list of strings"),
 ])
 def test_invalid_rules_fail_with_a_clear_message(warehouse, dbt_vars, message, capfd):
     with pytest.raises(DbtCommandError):

@@ -76,8 +76,8 @@ sessionized as (
         'scoped_events',
         partition_by=var('session_partition_by'),
         timeout_seconds=var('session_timeout_seconds'),
-        restart_events=var('session_restart_events'),
-        end_events=var('session_end_events'),
+        restart_events=dwell_string_list_setting('session_restart_events', var('session_restart_events')),
+        end_events=dwell_string_list_setting('session_end_events', var('session_end_events')),
         max_length_seconds=var('session_max_length_seconds'),
         segment_by=['rebuild_segment'],
     ) }}

@@ -52,7 +52,7 @@ summarized as (
         'rebuilt_events',
         partition_by=var('session_partition_by'),
         timeout_seconds=var('session_timeout_seconds'),
-        end_events=var('session_end_events'),
+        end_events=dwell_string_list_setting('session_end_events', var('session_end_events')),
         newest_event_at='(select max(occurred_at) from staged_events)',
         first_non_null_columns=['workspace_id', 'organization_id'],
         segment_by=['rebuild_segment'],

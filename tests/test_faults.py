@@ -1,0 +1,179 @@
+"""Faults: a run killed at any point (kill -9) leaves the warehouse as it was, and the next run completes the work
+with nothing lost or doubled; a reader holding the warehouse open does not stop a run; a full disk or an unwritable
+warehouse path gives a clear error and leaves the warehouse unchanged."""
+
+import errno
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import DagsterInstance
+
+from orchestration import pipeline, warehouse as warehouse_runs
+from orchestration.dbt_invoke import run_dbt
+from orchestration.sample_data import generate_sample
+
+START, FIRST_LOAD_END, LAST = "2026-10-01", "2026-10-02", "2026-10-04"
+
+# One Dagster run of the daily job over every partition: one dbt build, in a process of its own.
+DAILY_RUN = textwrap.dedent(f"""
+    from dagster import DagsterInstance
+    from orchestration import pipeline
+    with DagsterInstance.ephemeral() as instance:
+        pipeline.materialize_daily(instance, "{START}", "{LAST}")
+""")
+
+
+# What differs between loading in several runs and loading once, by design: one audit row per load, and the id
+# changes later loads make.
+LOAD_HISTORY = {"rpt_load_audit", "session_id_changes"}
+
+
+def marts(path: Path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = [row[0] for row in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' order by 1").fetchall()]
+        return {table: con.execute(f"select * from marts.{table} order by all").fetchall() for table in tables}
+
+
+def land(sample: Path, landing: Path, first: str, last: str) -> None:
+    for path in sample.rglob("*"):
+        received = next((part.split("=", 1)[1] for part in path.parts if part.startswith("received_date=")), None)
+        if path.is_file() and (received is None or first <= received <= last):
+            target = landing / path.relative_to(sample)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def start_daily_run() -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", DAILY_RUN], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_for_dbt(run: subprocess.Popen, timeout: float = 120) -> None:
+    """Until the run has its copy of the warehouse and dbt is running on it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert run.poll() is None, "the run ended before dbt started"
+        if any("dbt" in Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace")
+               for child in children(run.pid) if Path(f"/proc/{child}/cmdline").exists()):
+            return
+        time.sleep(0.05)
+    raise AssertionError("dbt did not start")
+
+
+def test_a_run_killed_at_any_point_leaves_the_warehouse_unchanged_and_the_next_run_completes(warehouse, tmp_path,
+                                                                                            monkeypatch):
+    sample = tmp_path / "sample"
+    generate_sample(sample, users=12, days=4, seed=31)
+    land(sample, warehouse.landing, START, FIRST_LOAD_END)
+    with DagsterInstance.ephemeral() as instance:
+        pipeline.materialize_all(instance, full_refresh=False)
+    before = marts(warehouse.path)
+    assert before["fct_sessions"]
+    land(sample, warehouse.landing, START, LAST)
+
+    # How long the daily run's dbt build takes, from a run whose result is then put back.
+    saved = tmp_path / "before.duckdb"
+    shutil.copyfile(warehouse.path, saved)
+    run = start_daily_run()
+    wait_for_dbt(run)
+    started = time.monotonic()
+    assert run.wait(timeout=600) == 0
+    dbt_seconds = time.monotonic() - started
+    assert marts(warehouse.path) != before
+    shutil.copyfile(saved, warehouse.path)
+
+    # Early (staging), midway (sessions) and late (marts) in the dbt build, then dbt alone killed under its run.
+    for fraction in (0.1, 0.4, 0.7):
+        run = start_daily_run()
+        wait_for_dbt(run)
+        time.sleep(fraction * dbt_seconds)
+        assert run.poll() is None, f"the run finished before the kill at {fraction}"
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait()
+        assert marts(warehouse.path) == before, f"killed at {fraction} of a run"
+    run = start_daily_run()
+    wait_for_dbt(run)
+    time.sleep(0.5 * dbt_seconds)
+    for child in children(run.pid):
+        os.kill(child, signal.SIGKILL)
+    assert run.wait(timeout=300) != 0
+    assert marts(warehouse.path) == before
+
+    # The next runs complete the work: equal to a clean build of the same files, nothing lost or doubled.
+    with DagsterInstance.ephemeral() as instance:
+        pipeline.materialize_daily(instance, START, LAST)
+        pipeline.materialize_job("dwell_lifetime_job", instance, full_refresh=False)
+    assert not warehouse_runs.run_directory(warehouse.path).exists()
+    completed = marts(warehouse.path)
+
+    clean = tmp_path / "clean.duckdb"
+    monkeypatch.setenv("DWELL_DUCKDB_PATH", str(clean))
+    run_dbt(["build", "--quiet", "--exclude", "test_type:unit", "--target-path", str(tmp_path / "clean-target")])
+    expected = marts(clean)
+    assert completed.keys() == expected.keys()
+    assert len(completed["rpt_load_audit"]) == 2
+    for table in expected.keys() - LOAD_HISTORY:
+        assert completed[table] == expected[table], table
+
+
+def test_a_run_succeeds_while_a_reader_holds_the_warehouse_open(warehouse):
+    generate_sample(warehouse.landing, users=6, days=2, seed=8)
+    run_dbt(["build", "--quiet", "--exclude", "test_type:unit", "--select", "tag:reference",
+             "--target-path", str(warehouse.target)])
+    with duckdb.connect(str(warehouse.path), read_only=True) as reader:
+        with DagsterInstance.ephemeral() as instance:
+            pipeline.materialize_daily(instance, START, "2026-10-02")
+        # The reader keeps the state it opened; the next connection sees the run's result.
+        assert reader.execute("select count(*) from information_schema.tables where table_name = 'fct_sessions'"
+                              ).fetchone()[0] == 0
+    assert warehouse.query("select count(*) as n from marts.fct_sessions").n[0] > 0
+
+
+def test_a_full_disk_or_an_unwritable_path_fails_clearly_and_leaves_the_warehouse_unchanged(warehouse, monkeypatch):
+    generate_sample(warehouse.landing, users=4, days=1, seed=4)
+    run_dbt(["build", "--quiet", "--exclude", "test_type:unit", "--target-path", str(warehouse.target)])
+    before = marts(warehouse.path)
+
+    def full_disk(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(shutil, "copyfile", full_disk)
+        with pytest.raises(warehouse_runs.WarehouseError, match="No space left on device.*warehouse is unchanged"):
+            with warehouse_runs.isolated_run():
+                pass
+    with pytest.raises(RuntimeError, match="dbt failed"):
+        with warehouse_runs.isolated_run() as copy:
+            with duckdb.connect(str(copy)) as con:
+                con.execute("drop table marts.fct_sessions")
+            raise RuntimeError("dbt failed")
+    assert marts(warehouse.path) == before
+    assert os.environ["DWELL_DUCKDB_PATH"] == str(warehouse.path)
+
+    blocked = warehouse.path.parent / "a-file"
+    blocked.write_text("")
+    monkeypatch.setenv("DWELL_DUCKDB_PATH", str(blocked / "dwell.duckdb"))
+    with pytest.raises(warehouse_runs.WarehouseError, match="Cannot prepare the run's copy"):
+        with warehouse_runs.isolated_run():
+            pass
