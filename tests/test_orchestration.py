@@ -75,6 +75,7 @@ def test_asset_graph_has_the_expected_keys_groups_partitions_and_checks():
         "intermediate/int_activity_quarter_hours": "intermediate",
         "marts/fct_workspace_memberships": "marts", "marts/rpt_user_period_activity": "marts",
         "marts/rpt_period_summary": "marts",
+        "marts/fct_micro_sessions": "marts", "marts/fct_workspace_sessions": "marts",
     }
     partitioned = {key.to_user_string() for key in graph.get_all_asset_keys() if graph.get(key).partitions_def}
     assert partitioned == {key.to_user_string() for key in dwell_daily_models.keys}
