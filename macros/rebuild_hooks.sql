@@ -9,10 +9,17 @@
         where event_id in (
             select event_id from {{ ref('int_session_events_rebuilt') }} where is_changed
         )
-            or event_id in (
-                select event_id from {{ ref('stg_events') }} where load_id = '{{ invocation_id }}'
-            )
+            or event_id in ({{ dwell_recopied_event_ids() }})
     {%- endif -%}
+{%- endmacro %}
+
+{#- The event ids whose winning copy this load brought, staged or sampled out: the versions they replace go, wherever
+    they were. A copy of a sampled-out user can replace one of a user in the sample, and then nothing is rebuilt in
+    its place. -#}
+{% macro dwell_recopied_event_ids() -%}
+    select event_id
+    from {{ ref('stg_landed_events') }}
+    where load_id = '{{ invocation_id }}' and load_status in ('staged', 'sampled_out')
 {%- endmacro %}
 
 {% macro dwell_delete_rebuilt_sessions() -%}

@@ -12,12 +12,15 @@ class WarehouseSummary:
     events_staged: int
     events_quarantined: int
     events_duplicate: int
+    events_sampled_out: int
     sessions: int
     users: int
     median_session_seconds: float | None
 
     def render(self) -> str:
         median = "n/a" if self.median_session_seconds is None else f"{self.median_session_seconds / 60:.1f} min"
+        # Only a warehouse built with sampling_rate below 1 has sampled-out events (README "Sampling").
+        sampled_out = [f"  sampled out         {self.events_sampled_out:>12,}"] if self.events_sampled_out else []
         return "\n".join(
             [
                 "dwell warehouse summary",
@@ -25,6 +28,7 @@ class WarehouseSummary:
                 f"  events staged       {self.events_staged:>12,}",
                 f"  events quarantined  {self.events_quarantined:>12,}",
                 f"  duplicate events    {self.events_duplicate:>12,}",
+                *sampled_out,
                 f"  sessions            {self.sessions:>12,}",
                 f"  users               {self.users:>12,}",
                 f"  median session      {median:>12}",
@@ -45,6 +49,7 @@ def summarize(warehouse: Path) -> WarehouseSummary:
         events_staged=loads.get("staged", 0),
         events_quarantined=loads.get("quarantined", 0),
         events_duplicate=loads.get("duplicate", 0),
+        events_sampled_out=loads.get("sampled_out", 0),
         sessions=sessions,
         users=users,
         median_session_seconds=median,

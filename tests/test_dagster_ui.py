@@ -171,7 +171,7 @@ def test_backfills_through_the_ui_api_queue_and_the_asset_graph_shows_in_a_brows
     for group in ["landing", "seeds", "staging", "intermediate", "marts"]:
         assert group in global_text, group
     for name in ["fct_sessions", "fct_session_events", "dim_users", "dim_workspaces", "fct_workspace_sessions",
-                 "fct_micro_sessions"]:
+                 "fct_micro_sessions", "warehouse_sampling"]:
         assert name in marts_text, name
 
 

@@ -4,7 +4,7 @@
 
 {%- set full_build = dwell_rebuild_mode() == 'full' %}
 
--- depends_on: {{ ref('stg_events') }}
+-- depends_on: {{ ref('stg_landed_events') }}
 
 with rebuilt as (
 
@@ -29,7 +29,7 @@ previous as (
 -- Events with a new winning copy in this load: their previous rows go, wherever they were.
 recopied_event_ids as (
 
-    select event_id from {{ ref('stg_events') }} where load_id = '{{ invocation_id }}'
+    {{ dwell_recopied_event_ids() }}
 
 ),
 
@@ -43,7 +43,7 @@ touched as (
 
     union
 
-    -- Sessions that lose an event to a new copy that no longer counts toward any session.
+    -- Sessions that lose an event to a new copy that no longer counts toward any session or is sampled out.
     select session_id
     from previous
     where event_id in (select event_id from recopied_event_ids)

@@ -7,7 +7,7 @@
     pre_hook="{{ dwell_delete_rebuilt_session_events() }}",
 ) }}
 
--- depends_on: {{ ref('stg_events') }}
+-- depends_on: {{ ref('stg_landed_events') }}
 -- int_sessions_changed reads this mart as the previous run left it, so it runs first.
 -- depends_on: {{ ref('int_sessions_changed') }}
 

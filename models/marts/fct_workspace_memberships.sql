@@ -1,5 +1,7 @@
 {{ config(contract={'enforced': true}, tags=['lifetime']) }}
 
+{%- set in_sample = dwell_user_in_sample('owner_user_id') %}
+
 with workspaces as (
 
     select * from {{ ref('stg_workspaces') }}
@@ -17,6 +19,11 @@ owners as (
     select workspace_id, owner_user_id as user_id
     from workspaces
     where owner_user_id is not null
+        {%- if in_sample is not none %}
+        -- Memberships are per user, so an owner outside the sample (README "Sampling") has none; the workspace keeps
+        -- its owner_user_id.
+        and {{ in_sample }}
+        {%- endif %}
 
 ),
 

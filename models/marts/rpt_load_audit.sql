@@ -1,7 +1,8 @@
 {{ config(materialized='incremental', contract={'enforced': true}, incremental_strategy='append', on_schema_change='fail', tags=['daily']) }}
 
 {# One row per load (dbt invocation): what it read and what became of it, how late its events were, and what it
-   did to sessions. Appended by every run; a full refresh starts the history again with one row. #}
+   did to sessions. Appended by every run; a full refresh starts the history again with one row. The sampling rate
+   is kept per load, so a rate changed without a full refresh shows (and fails assert_one_sampling_rate). #}
 
 with read_rows as (
 
@@ -41,6 +42,7 @@ outcomes as (
         count(case when load_status = 'staged' then 1 end) as events_staged,
         count(case when load_status = 'quarantined' then 1 end) as events_quarantined,
         count(case when load_status = 'duplicate' then 1 end) as events_duplicate,
+        count(case when load_status = 'sampled_out' then 1 end) as events_sampled_out,
         max(case when load_status = 'staged' then occurred_at end) as newest_staged_at
     from landed
 
@@ -108,6 +110,8 @@ final as (
         outcomes.events_staged,
         outcomes.events_quarantined,
         outcomes.events_duplicate,
+        outcomes.events_sampled_out,
+        cast({{ dwell_sampling_rate() }} as {{ dwell_type_double() }}) as sampling_rate,
         previous_watermark.watermark as watermark_before,
         case
             when previous_watermark.watermark is null or outcomes.newest_staged_at > previous_watermark.watermark

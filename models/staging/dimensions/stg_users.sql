@@ -1,5 +1,7 @@
 -- depends_on: {{ source('landing', 'dimensions') }}
 
+{%- set in_sample = dwell_user_in_sample('user_id') %}
+
 with landed as (
 
     {{ dwell_read_dimension('users', ['user_id', 'email', 'first_name', 'last_name', 'company', 'organization_id', 'registered_at']) }}
@@ -33,6 +35,10 @@ final as (
         registered_at
     from cleaned
     where user_id is not null
+        {%- if in_sample is not none %}
+        -- A user outside the sample (README "Sampling") is left out whole: events, user row and memberships.
+        and {{ in_sample }}
+        {%- endif %}
     qualify row_number() over (partition by user_id order by registered_at desc nulls last, email) = 1
 
 )

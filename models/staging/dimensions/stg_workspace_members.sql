@@ -1,5 +1,7 @@
 -- depends_on: {{ source('landing', 'dimensions') }}
 
+{%- set in_sample = dwell_user_in_sample('user_id') %}
+
 with landed as (
 
     {{ dwell_read_dimension('workspace_members', ['workspace_id', 'user_id', 'role', 'invited_at']) }}
@@ -22,6 +24,10 @@ final as (
     select *
     from cleaned
     where workspace_id is not null and user_id is not null
+        {%- if in_sample is not none %}
+        -- A user outside the sample (README "Sampling") is left out whole: events, user row and memberships.
+        and {{ in_sample }}
+        {%- endif %}
     -- admin outranks developer when a membership is listed twice.
     qualify row_number() over (
         partition by workspace_id, user_id

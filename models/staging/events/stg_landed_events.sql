@@ -7,6 +7,7 @@
 
 {%- set future_tolerance_us = dwell_microseconds(dwell_seconds_setting('future_skew_tolerance_seconds', var('future_skew_tolerance_seconds'))) %}
 {%- set lookup_list_limit = dwell_count_setting('duplicate_lookup_list_limit', var('duplicate_lookup_list_limit')) %}
+{%- set in_sample = dwell_user_in_sample('user_id') %}
 {#- The columns this table stores besides load_status: earlier copies are read back with them. #}
 {%- set stored_columns = ['event_id', 'occurred_at', 'received_at', 'user_id', 'event_name', 'organization_id',
     'workspace_id', 'project_id', 'platform', 'page', 'client_session_id', 'properties', 'occurred_at_raw',
@@ -139,8 +140,12 @@ final as (
         {{ stored_columns | join(',\n        ') }},
         case
             when quarantine_reason is not null then 'quarantined'
-            when copy_number = 1 then 'staged'
-            else 'duplicate'
+            when copy_number > 1 then 'duplicate'
+            {%- if in_sample is not none %}
+            -- Only a winning copy is sampled out, so duplicates count the same at any rate.
+            when not ({{ in_sample }}) then 'sampled_out'
+            {%- endif %}
+            else 'staged'
         end as load_status
     from ranked
 
