@@ -4,13 +4,13 @@
 
 with user_periods as (
 
-    select * from {{ ref('rpt_user_period_activity') }}
+    select * from {{ ref('int_user_period_activity') }}
 
 ),
 
-activity as (
+distinct_activity as (
 
-    select * from {{ ref('int_activity_quarter_hours') }}
+    select * from {{ ref('int_period_activity') }}
 
 ),
 
@@ -42,25 +42,6 @@ user_totals as (
         cast(sum(factory_count) as bigint) as factory_count,
         cast(sum(invitation_count) as bigint) as invitation_count
     from user_periods
-    group by grain, period_start
-
-),
-
-activity_periods as (
-
-    {{ dwell_in_periods('activity', 'quarter_hour_at', zone) | indent(4) }}
-
-),
-
--- Distinct over all users: a workspace or project active for two users counts once.
-distinct_activity as (
-
-    select
-        grain,
-        period_start,
-        count(distinct workspace_id) as active_workspace_count,
-        count(distinct project_id) as active_project_count
-    from activity_periods
     group by grain, period_start
 
 ),
