@@ -6,7 +6,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from orchestration.dbt_invoke import DbtCommandError, run_dbt
+from orchestration.dbt_invoke import DbtCommandError
 from orchestration.sample_data import generate_sample
 
 REPORTS = ["marts.rpt_user_period_activity", "marts.rpt_period_summary"]
@@ -68,19 +68,6 @@ def assert_user_periods_match(warehouse, zone="UTC"):
     assert (merged["usage_seconds"] - merged["usage_seconds_expected"]).abs().max() < 1e-6
     assert (actual["usage_minutes"] * 60 - actual["usage_seconds"]).abs().max() < 1e-6
     return actual, events
-
-
-def assert_equal_to_a_full_refresh(warehouse, tmp_path, monkeypatch, dbt_vars):
-    incremental = {table: warehouse.records(f"select * from {table} order by all") for table in COMPARED}
-    monkeypatch.setenv("DWELL_DUCKDB_PATH", str(tmp_path / "full.duckdb"))
-    run_dbt(["build", "--quiet", "--full-refresh", "--exclude", "test_type:unit",
-             "--target-path", str(tmp_path / "full-target")], dbt_vars)
-    with duckdb.connect(str(tmp_path / "full.duckdb"), read_only=True) as con:
-        for table in COMPARED:
-            relation = con.sql(f"select * from {table} order by all")
-            expected = [dict(zip(relation.columns, row)) for row in relation.fetchall()]
-            assert len(expected) > 0, table
-            assert incremental[table] == expected, table
 
 
 @pytest.fixture
@@ -237,7 +224,7 @@ def test_a_bad_reporting_time_zone_stops_the_build_naming_the_var(warehouse, zon
     assert "reporting_time_zone" in capfd.readouterr().out
 
 
-def test_incremental_loads_equal_a_full_refresh(warehouse, tmp_path, monkeypatch):
+def test_incremental_loads_equal_a_full_refresh(warehouse, tmp_path, assert_equal_to_a_full_refresh):
     # A generated sample cut into three arrival batches: later batches bring new days and late events that merge,
     # split and extend earlier sessions.
     source = tmp_path / "source"
@@ -265,11 +252,12 @@ def test_incremental_loads_equal_a_full_refresh(warehouse, tmp_path, monkeypatch
             assert warehouse.records("select count(*) as n from marts.session_id_changes")[0]["n"] > 0
     assert_user_periods_match(warehouse, "Asia/Kolkata")
 
-    assert_equal_to_a_full_refresh(warehouse, tmp_path, monkeypatch, {"reporting_time_zone": "Asia/Kolkata"})
+    refreshed = assert_equal_to_a_full_refresh(COMPARED, {"reporting_time_zone": "Asia/Kolkata"})
+    assert all(refreshed.values())
 
 
-def test_late_events_across_period_edges_a_changed_user_and_a_new_zone_equal_a_full_refresh(warehouse, tmp_path,
-                                                                                           monkeypatch):
+def test_late_events_across_period_edges_a_changed_user_and_a_new_zone_equal_a_full_refresh(
+        warehouse, assert_equal_to_a_full_refresh):
     # Monday 2026-06-01 starts a day, a week and a month (UTC). u1 has two sessions that day, 00:05 and 01:00.
     header = "user_id,email,first_name,last_name,company,organization_id,registered_at\n"
     users = warehouse.landing / "users.csv"
@@ -304,7 +292,7 @@ def test_late_events_across_period_edges_a_changed_user_and_a_new_zone_equal_a_f
     warehouse.build(unit_tests=False, dbt_vars=zone)
     assert_user_periods_match(warehouse, "America/Los_Angeles")
 
-    assert_equal_to_a_full_refresh(warehouse, tmp_path, monkeypatch, zone)
+    assert_equal_to_a_full_refresh(COMPARED, zone)
 
 def test_an_empty_landing_builds_empty_reports(warehouse):
     warehouse.build(unit_tests=False)
