@@ -84,18 +84,18 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- Pre-hook of an incremental table of reporting periods (grain, period_start, time_zone; user_id if by_user): remove
+{#- Pre-hook of an incremental table of reporting periods per user (grain, period_start, user_id, time_zone): remove
     the periods this run rebuilds (dwell_rebuilt_periods); every row on a full build or after a change of
     reporting_time_zone. -#}
-{% macro dwell_delete_rebuilt_periods(by_user=true) -%}
+{% macro dwell_delete_rebuilt_periods() -%}
     {%- if is_incremental() -%}
         {%- set zone = dwell_reporting_time_zone() -%}
         delete from {{ this }}
         {%- if not dwell_rebuilds_every_period(zone) %}
         where exists (
             select 1
-            from ({{ dwell_rebuilt_periods(zone, by_user) | indent(12) }}) as scope
-            where {% if by_user %}{{ this }}.user_id = scope.user_id and {% endif %}(
+            from ({{ dwell_rebuilt_periods(zone) | indent(12) }}) as scope
+            where {{ this }}.user_id = scope.user_id and (
                 {{ this }}.grain = 'lifetime'
                 {%- for grain in ['day', 'week', 'month'] %}
                 or ({{ this }}.grain = '{{ grain }}'

@@ -56,10 +56,10 @@
 {%- endmacro %}
 
 {#- Every row of a relation (or CTE) once per grain, with grain and period_start (null for lifetime) in front: the
-    period its timestamp (UTC) falls in, in zone. With a scope (dwell_rebuilt_periods: per user if by_user, else one
-    row), only the periods it rebuilds: of the day, week and month grains those starting on or after its day_from,
-    week_from and month_from (null: all), and lifetime; by user, only the scoped users' rows. -#}
-{% macro dwell_in_periods(relation, timestamp, zone, scope=none, by_user=true) -%}
+    period its timestamp (UTC) falls in, in zone. With a scope (dwell_rebuilt_periods), only the periods it
+    rebuilds: the scoped users' rows, of the day, week and month grains in the periods starting on or after the
+    user's day_from, week_from and month_from (null: all), and lifetime. -#}
+{% macro dwell_in_periods(relation, timestamp, zone, scope=none) -%}
     {%- for grain in ['day', 'week', 'month', 'lifetime'] %}
     {%- set period_start = 'cast(null as date)' if grain == 'lifetime'
         else dwell_period_start(grain, dwell_utc_to_local(relation ~ '.' ~ timestamp, zone)) %}
@@ -69,12 +69,8 @@
         {{ relation }}.*
     from {{ relation }}
     {%- if scope is not none %}
-    {%- if by_user %}
     inner join {{ scope }}
         on {{ relation }}.user_id = {{ scope }}.user_id
-    {%- else %}
-    cross join {{ scope }}
-    {%- endif %}
     {%- if grain != 'lifetime' %}
     -- A plain UTC cut two days before the period's local start (zones are less than a day off UTC) spares older
     -- rows the zone conversion; the exact test follows.
@@ -90,22 +86,14 @@
     {%- endfor %}
 {%- endmacro %}
 
-{#- The periods a run's changes reach (every change lies at or after its user's rebuild point in
-    int_session_user_scope): the first day, week and month, local dates in zone, that hold the rebuild point, and all
-    after them. Per user (by_user), or one row over all users (none when the run changes nothing). Null: all periods. -#}
-{% macro dwell_rebuilt_periods(zone, by_user=true) -%}
+{#- The periods a run's changes reach, per user of int_session_user_scope (every change lies at or after the user's
+    rebuild point): the first day, week and month, local dates in zone, that hold the rebuild point, and all after
+    them. Null: all the user's periods. -#}
+{% macro dwell_rebuilt_periods(zone) -%}
     select
-        {% if by_user %}user_id,{% endif %}
+        user_id,
         {%- for grain in ['day', 'week', 'month'] %}
         {{ dwell_period_start(grain, dwell_utc_to_local('rebuild_from_at', zone)) }} as {{ grain }}_from{% if not loop.last %},{% endif %}
         {%- endfor %}
-    from
-    {%- if by_user %} {{ ref('int_session_user_scope') }}
-    {%- else %} (
-        -- The earliest rebuild point; null (from the beginning) when any user's is.
-        select case when count(*) = count(rebuild_from_at) then min(rebuild_from_at) end as rebuild_from_at
-        from {{ ref('int_session_user_scope') }}
-        having count(*) > 0
-    ) as earliest
-    {%- endif %}
+    from {{ ref('int_session_user_scope') }}
 {%- endmacro %}

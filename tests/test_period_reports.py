@@ -11,8 +11,7 @@ from orchestration.sample_data import generate_sample
 
 REPORTS = ["marts.rpt_user_period_activity", "marts.rpt_period_summary"]
 COMPARED = ["intermediate.int_activity_quarter_hours", "intermediate.int_user_period_activity",
-            "intermediate.int_period_activity", "marts.fct_workspace_memberships", "marts.dim_users",
-            "marts.dim_workspaces", *REPORTS]
+            "marts.fct_workspace_memberships", "marts.dim_users", "marts.dim_workspaces", *REPORTS]
 MEASURES = ["session_count", "event_count", "build_count", "debug_count", "deploy_count", "factory_count",
             "invitation_count"]
 EVENT_MEASURES = {"build_count": "build_started", "debug_count": "debug_started", "deploy_count": "deploy_started",

@@ -8,9 +8,9 @@ with user_periods as (
 
 ),
 
-distinct_activity as (
+activity as (
 
-    select * from {{ ref('int_period_activity') }}
+    select * from {{ ref('int_activity_quarter_hours') }}
 
 ),
 
@@ -42,6 +42,25 @@ user_totals as (
         cast(sum(factory_count) as bigint) as factory_count,
         cast(sum(invitation_count) as bigint) as invitation_count
     from user_periods
+    group by grain, period_start
+
+),
+
+activity_periods as (
+
+    {{ dwell_in_periods('activity', 'quarter_hour_at', zone) | indent(4) }}
+
+),
+
+-- Distinct over all users: a workspace or project active for two users counts once.
+distinct_activity as (
+
+    select
+        grain,
+        period_start,
+        count(distinct workspace_id) as active_workspace_count,
+        count(distinct project_id) as active_project_count
+    from activity_periods
     group by grain, period_start
 
 ),
