@@ -51,3 +51,73 @@
     where session_id in (select session_id from {{ ref('int_sessions_changed') }} where not is_removed)
     {%- endif %}
 {%- endmacro %}
+
+{#- A row at or after its user's rebuild point (scope: a row of int_session_user_scope) by column, a timestamp; with
+    by_date, a UTC date on or after the rebuild point's date. Every row a run changes, renumbers or concludes in
+    fct_sessions, int_activity_quarter_hours, int_category_sessions and int_session_idle_gaps is. -#}
+{% macro dwell_rebuilt_user_row(column, scope, by_date=false) -%}
+    ({{ scope }}.rebuild_from_at is null
+        or {{ column }} >= {% if by_date %}cast({{ scope }}.rebuild_from_at as date){% else %}{{ scope }}.rebuild_from_at{% endif %})
+{%- endmacro %}
+
+{#- Pre-hook of an incremental mart with rows per user and time (or UTC date): remove the rows of each user of
+    int_session_user_scope at or after the user's rebuild point by column; every row on a full build. -#}
+{% macro dwell_delete_rebuilt_user_rows(column, by_date=false) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        {%- if dwell_rebuild_mode() != 'full' %}
+        where exists (
+            select 1
+            from {{ ref('int_session_user_scope') }} as user_scope
+            where {{ this }}.user_id = user_scope.user_id
+                and {{ dwell_rebuilt_user_row(this ~ '.' ~ column, 'user_scope', by_date) }}
+        )
+        {%- endif %}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The rows of relation (with user_id) such a mart rebuilds from: on an incremental run those of the users of
+    int_session_user_scope at or after each user's rebuild point by column (column none: all their rows);
+    otherwise every row. -#}
+{% macro dwell_rebuilt_user_rows(relation, column=none, by_date=false) -%}
+    select {{ relation }}.*
+    from {{ relation }}
+    {%- if is_incremental() and dwell_rebuild_mode() != 'full' %}
+    inner join {{ ref('int_session_user_scope') }} as user_scope
+        on {{ relation }}.user_id = user_scope.user_id
+    {%- if column is not none %}
+    where {{ dwell_rebuilt_user_row(relation ~ '.' ~ column, 'user_scope', by_date) }}
+    {%- endif %}
+    {%- endif %}
+{%- endmacro %}
+
+{#- Pre-hook of an incremental table of reporting periods per user (grain, period_start, user_id, time_zone): remove
+    the periods this run rebuilds (dwell_rebuilt_periods); every row on a full build or after a change of
+    reporting_time_zone. -#}
+{% macro dwell_delete_rebuilt_periods() -%}
+    {%- if is_incremental() -%}
+        {%- set zone = dwell_reporting_time_zone() -%}
+        delete from {{ this }}
+        {%- if not dwell_rebuilds_every_period(zone) %}
+        where exists (
+            select 1
+            from ({{ dwell_rebuilt_periods(zone) | indent(12) }}) as scope
+            where {{ this }}.user_id = scope.user_id and (
+                {{ this }}.grain = 'lifetime'
+                {%- for grain in ['day', 'week', 'month'] %}
+                or ({{ this }}.grain = '{{ grain }}'
+                    and (scope.{{ grain }}_from is null or {{ this }}.period_start >= scope.{{ grain }}_from))
+                {%- endfor %}
+            )
+        )
+        {%- endif %}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- An incremental table of reporting periods rebuilds every row on a full build, and when its rows were written in
+    another reporting_time_zone (zone: a SQL literal). -#}
+{% macro dwell_rebuilds_every_period(zone) -%}
+    {%- if not is_incremental() or dwell_rebuild_mode() == 'full' -%}{{ return(true) }}{%- endif -%}
+    {%- set other_zones = run_query('select count(*) from ' ~ this ~ ' where time_zone <> ' ~ zone) -%}
+    {{ return(other_zones.columns[0].values()[0] > 0) }}
+{%- endmacro %}

@@ -56,20 +56,44 @@
 {%- endmacro %}
 
 {#- Every row of a relation (or CTE) once per grain, with grain and period_start (null for lifetime) in front: the
-    period its timestamp (UTC) falls in, in zone. -#}
-{% macro dwell_in_periods(relation, timestamp, zone) -%}
-    {%- for grain in ['day', 'week', 'month'] %}
+    period its timestamp (UTC) falls in, in zone. With a scope (dwell_rebuilt_periods), only the periods it
+    rebuilds: the scoped users' rows, of the day, week and month grains in the periods starting on or after the
+    user's day_from, week_from and month_from (null: all), and lifetime. -#}
+{% macro dwell_in_periods(relation, timestamp, zone, scope=none) -%}
+    {%- for grain in ['day', 'week', 'month', 'lifetime'] %}
+    {%- set period_start = 'cast(null as date)' if grain == 'lifetime'
+        else dwell_period_start(grain, dwell_utc_to_local(relation ~ '.' ~ timestamp, zone)) %}
     select
         '{{ grain }}' as grain,
-        {{ dwell_period_start(grain, dwell_utc_to_local(relation ~ '.' ~ timestamp, zone)) }} as period_start,
+        {{ period_start }} as period_start,
         {{ relation }}.*
     from {{ relation }}
+    {%- if scope is not none %}
+    inner join {{ scope }}
+        on {{ relation }}.user_id = {{ scope }}.user_id
+    {%- if grain != 'lifetime' %}
+    -- A plain UTC cut two days before the period's local start (zones are less than a day off UTC) spares older
+    -- rows the zone conversion; the exact test follows.
+    where {{ scope }}.{{ grain }}_from is null
+        or ({{ relation }}.{{ timestamp }} >= {{ dwell_local_to_utc('cast(' ~ dbt.dateadd('day', -2, scope ~ '.' ~ grain ~ '_from') ~ ' as timestamp)', zone) }}
+            and {{ period_start }} >= {{ scope }}.{{ grain }}_from)
+    {%- endif %}
+    {%- endif %}
+    {%- if not loop.last %}
 
     union all
-    {% endfor %}
+    {% endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- The periods a run's changes reach, per user of int_session_user_scope (every change lies at or after the user's
+    rebuild point): the first day, week and month, local dates in zone, that hold the rebuild point, and all after
+    them. Null: all the user's periods. -#}
+{% macro dwell_rebuilt_periods(zone) -%}
     select
-        'lifetime' as grain,
-        cast(null as date) as period_start,
-        {{ relation }}.*
-    from {{ relation }}
+        user_id,
+        {%- for grain in ['day', 'week', 'month'] %}
+        {{ dwell_period_start(grain, dwell_utc_to_local('rebuild_from_at', zone)) }} as {{ grain }}_from{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ ref('int_session_user_scope') }}
 {%- endmacro %}

@@ -21,8 +21,8 @@ class Warehouse:
     target: Path
 
     def build(self, *, select: str | None = None, dbt_vars: Mapping[str, Any] | None = None,
-              unit_tests: bool = True) -> None:
-        args = ["build", "--quiet", "--target-path", str(self.target)]
+              unit_tests: bool = True, full_refresh: bool = False) -> None:
+        args = ["build", "--quiet", "--target-path", str(self.target), *(["--full-refresh"] if full_refresh else [])]
         if select:
             # Only the tests of the selected models: a relationship test may point at an unselected one.
             args += ["--select", select, "--indirect-selection", "cautious"]
@@ -64,3 +64,19 @@ def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Warehouse:
     dagster_home.mkdir()
     monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
     return Warehouse(landing=landing, path=path, target=tmp_path / "target")
+
+
+@pytest.fixture
+def assert_equal_to_a_full_refresh(warehouse: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Checks that tables, as the incremental loads left them, equal `dbt build --full-refresh` of the same files,
+    row for row, in a warehouse of its own."""
+    def check(tables: Iterable[str], dbt_vars: Mapping[str, Any] | None = None) -> dict[str, list[dict[str, Any]]]:
+        incremental = {table: warehouse.records(f"select * from {table} order by all") for table in tables}
+        full = Warehouse(landing=warehouse.landing, path=tmp_path / "full.duckdb", target=tmp_path / "full-target")
+        monkeypatch.setenv("DWELL_DUCKDB_PATH", str(full.path))
+        full.build(unit_tests=False, dbt_vars=dbt_vars, full_refresh=True)
+        refreshed = {table: full.records(f"select * from {table} order by all") for table in incremental}
+        for table, rows in incremental.items():
+            assert rows == refreshed[table], table
+        return refreshed
+    return check

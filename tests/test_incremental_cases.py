@@ -1,10 +1,7 @@
 """Named incremental cases (README "Incremental runs"): each lands events, builds, lands a later file, builds
 incrementally, checks what changed, and compares every mart with a full refresh of the same files."""
 
-import duckdb
 import pytest
-
-from orchestration.dbt_invoke import run_dbt
 
 COMPARED = ["marts.fct_session_events", "marts.fct_sessions", "marts.dim_users", "marts.dim_workspaces"]
 
@@ -25,17 +22,6 @@ def sessions(warehouse):
         "from marts.fct_sessions order by session_start_at, first_event_id")
 
 
-def assert_equals_full_refresh(warehouse, tmp_path, monkeypatch, dbt_vars=None):
-    incremental = {table: warehouse.records(f"select * from {table} order by all") for table in COMPARED}
-    monkeypatch.setenv("DWELL_DUCKDB_PATH", str(tmp_path / "full.duckdb"))
-    run_dbt(["build", "--quiet", "--full-refresh", "--exclude", "test_type:unit",
-             "--target-path", str(tmp_path / "full-target")], dbt_vars)
-    with duckdb.connect(str(tmp_path / "full.duckdb"), read_only=True) as con:
-        for table in COMPARED:
-            relation = con.sql(f"select * from {table} order by all")
-            assert incremental[table] == [dict(zip(relation.columns, row)) for row in relation.fetchall()], table
-
-
 def last_load(warehouse):
     return warehouse.records("select * from marts.rpt_load_audit order by loaded_at desc limit 1")[0]
 
@@ -45,7 +31,7 @@ def id_changes(warehouse):
             for row in warehouse.records("select * from marts.session_id_changes")}
 
 
-def test_a_late_event_merges_two_sessions(warehouse, tmp_path, monkeypatch):
+def test_a_late_event_merges_two_sessions(warehouse, assert_equal_to_a_full_refresh):
     load(warehouse, "day", [event("a1", "2026-03-01T10:00:00Z"), event("b1", "2026-03-01T10:50:00Z")])
     before = sessions(warehouse)
     assert [s["first_event_id"] for s in before] == ["a1", "b1"]
@@ -55,10 +41,10 @@ def test_a_late_event_merges_two_sessions(warehouse, tmp_path, monkeypatch):
     assert id_changes(warehouse) == {(before[1]["session_id"], before[0]["session_id"], True)}
     audit = last_load(warehouse)
     assert (audit["late_events"], audit["sessions_merged"], audit["lateness_max_seconds"]) == (1, 1, 1500)
-    assert_equals_full_refresh(warehouse, tmp_path, monkeypatch)
+    assert_equal_to_a_full_refresh(COMPARED)
 
 
-def test_a_late_event_extends_a_session_backwards_and_its_id_changes(warehouse, tmp_path, monkeypatch):
+def test_a_late_event_extends_a_session_backwards_and_its_id_changes(warehouse, assert_equal_to_a_full_refresh):
     load(warehouse, "day", [event("a1", "2026-03-01T10:00:00Z"), event("a2", "2026-03-01T10:10:00Z")])
     [old] = sessions(warehouse)
     load(warehouse, "late", [event("z0", "2026-03-01T09:40:00Z")])
@@ -68,10 +54,10 @@ def test_a_late_event_extends_a_session_backwards_and_its_id_changes(warehouse, 
     assert warehouse.records("select count(*) as n from marts.fct_session_events where session_id = "
                              f"'{old['session_id']}'")[0]["n"] == 0
     assert last_load(warehouse)["sessions_extended"] == 1
-    assert_equals_full_refresh(warehouse, tmp_path, monkeypatch)
+    assert_equal_to_a_full_refresh(COMPARED)
 
 
-def test_a_late_restart_event_splits_a_session(warehouse, tmp_path, monkeypatch):
+def test_a_late_restart_event_splits_a_session(warehouse, assert_equal_to_a_full_refresh):
     load(warehouse, "day", [event("a1", "2026-03-01T10:00:00Z"), event("a2", "2026-03-01T10:10:00Z"),
                             event("a3", "2026-03-01T10:20:00Z")])
     [old] = sessions(warehouse)
@@ -81,10 +67,10 @@ def test_a_late_restart_event_splits_a_session(warehouse, tmp_path, monkeypatch)
     assert (second["first_event_id"], second["start_reason"], second["event_count"]) == ("r1", "restart_event", 3)
     assert id_changes(warehouse) == {(old["session_id"], second["session_id"], False)}
     assert last_load(warehouse)["sessions_split"] == 1
-    assert_equals_full_refresh(warehouse, tmp_path, monkeypatch)
+    assert_equal_to_a_full_refresh(COMPARED)
 
 
-def test_late_events_rebuild_only_the_segments_around_them(warehouse, tmp_path, monkeypatch):
+def test_late_events_rebuild_only_the_segments_around_them(warehouse, assert_equal_to_a_full_refresh):
     history = [("a1", "09:00"), ("a2", "09:10"), ("b1", "11:00"), ("b2", "11:10"), ("c1", "13:00"),
                ("c2", "13:10"), ("d1", "15:00"), ("d2", "15:10"), ("e1", "17:00")]
     load(warehouse, "day", [event(event_id, f"2026-03-01T{at}:00Z") for event_id, at in history])
@@ -107,10 +93,10 @@ def test_late_events_rebuild_only_the_segments_around_them(warehouse, tmp_path, 
             for s in sessions(warehouse)] == [("a1", 2, "inactivity", 1), ("b1", 3, "inactivity", 2),
                                               ("c1", 2, "inactivity", 3), ("y1", 3, "inactivity", 4),
                                               ("e1", 1, "open", 5)]
-    assert_equals_full_refresh(warehouse, tmp_path, monkeypatch)
+    assert_equal_to_a_full_refresh(COMPARED)
 
 
-def test_a_late_event_moves_a_maximum_length_cut(warehouse, tmp_path, monkeypatch):
+def test_a_late_event_moves_a_maximum_length_cut(warehouse, assert_equal_to_a_full_refresh):
     rules = {"session_max_length_seconds": 3600}
     load(warehouse, "day", [event("a1", "2026-03-01T10:00:00Z"), event("a2", "2026-03-01T10:25:00Z"),
                             event("a3", "2026-03-01T10:50:00Z"), event("a4", "2026-03-01T11:10:00Z")], rules)
@@ -118,20 +104,20 @@ def test_a_late_event_moves_a_maximum_length_cut(warehouse, tmp_path, monkeypatc
     # 09:40 becomes the uncut start: the cut moves to 10:40, so a3 (10:50) joins the second piece.
     load(warehouse, "late", [event("z0", "2026-03-01T09:40:00Z")], rules)
     assert [(s["first_event_id"], s["event_count"]) for s in sessions(warehouse)] == [("z0", 3), ("a3", 2)]
-    assert_equals_full_refresh(warehouse, tmp_path, monkeypatch, rules)
+    assert_equal_to_a_full_refresh(COMPARED, rules)
 
 
-def test_an_event_30_days_late(warehouse, tmp_path, monkeypatch):
+def test_an_event_30_days_late(warehouse, assert_equal_to_a_full_refresh):
     load(warehouse, "march", [event(f"m{day}", f"2026-03-{day:02d}T10:00:00Z") for day in range(1, 31)])
     load(warehouse, "late", [event("late", "2026-03-01T10:20:00Z", received_at="2026-03-31T10:00:00Z")])
     first = sessions(warehouse)[0]
     assert (first["first_event_id"], first["event_count"]) == ("m1", 2)
     audit = last_load(warehouse)
     assert audit["late_events"] == 1 and audit["lateness_max_seconds"] == pytest.approx(29 * 86400 - 1200)
-    assert_equals_full_refresh(warehouse, tmp_path, monkeypatch)
+    assert_equal_to_a_full_refresh(COMPARED)
 
 
-def test_a_batch_of_only_duplicates_and_an_empty_batch_change_nothing(warehouse, tmp_path, monkeypatch):
+def test_a_batch_of_only_duplicates_and_an_empty_batch_change_nothing(warehouse, assert_equal_to_a_full_refresh):
     rows = [event("a1", "2026-03-01T10:00:00Z"), event("a2", "2026-03-01T10:10:00Z")]
     load(warehouse, "day", rows)
     before = sessions(warehouse)
@@ -142,10 +128,10 @@ def test_a_batch_of_only_duplicates_and_an_empty_batch_change_nothing(warehouse,
     warehouse.build(unit_tests=False)
     assert sessions(warehouse) == before and last_load(warehouse)["rows_read"] == 0
     assert id_changes(warehouse) == set()
-    assert_equals_full_refresh(warehouse, tmp_path, monkeypatch)
+    assert_equal_to_a_full_refresh(COMPARED)
 
 
-def test_a_future_timestamp_is_quarantined_and_does_not_hold_the_watermark(warehouse, tmp_path, monkeypatch):
+def test_a_future_timestamp_is_quarantined_and_does_not_hold_the_watermark(warehouse, assert_equal_to_a_full_refresh):
     load(warehouse, "day", [event("a1", "2026-03-01T10:00:00Z"),
                             event("skewed", "2031-01-01T00:00:00Z", received_at="2026-03-01T10:05:00Z")])
     assert warehouse.records("select quarantine_reason from staging.stg_events_quarantined") == [
@@ -154,4 +140,4 @@ def test_a_future_timestamp_is_quarantined_and_does_not_hold_the_watermark(wareh
     # Later loads still sessionize and conclude as usual.
     load(warehouse, "next", [event("b1", "2026-03-01T12:00:00Z")])
     assert [(s["first_event_id"], s["end_reason"]) for s in sessions(warehouse)] == [("a1", "inactivity"), ("b1", "open")]
-    assert_equals_full_refresh(warehouse, tmp_path, monkeypatch)
+    assert_equal_to_a_full_refresh(COMPARED)

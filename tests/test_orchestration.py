@@ -73,6 +73,7 @@ def test_asset_graph_has_the_expected_keys_groups_partitions_and_checks():
         "marts/fct_session_breaks": "marts", "marts/rpt_break_patterns": "marts", "marts/fct_page_views": "marts",
         "marts/rpt_inactive_users": "marts", "marts/sessions_concluded": "marts",
         "intermediate/int_activity_quarter_hours": "intermediate",
+        "intermediate/int_user_period_activity": "intermediate",
         "marts/fct_workspace_memberships": "marts", "marts/rpt_user_period_activity": "marts",
         "marts/rpt_period_summary": "marts",
         "marts/fct_micro_sessions": "marts", "marts/fct_workspace_sessions": "marts",

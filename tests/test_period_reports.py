@@ -6,12 +6,12 @@ import duckdb
 import pandas as pd
 import pytest
 
-from orchestration.dbt_invoke import DbtCommandError, run_dbt
+from orchestration.dbt_invoke import DbtCommandError
 from orchestration.sample_data import generate_sample
 
 REPORTS = ["marts.rpt_user_period_activity", "marts.rpt_period_summary"]
-COMPARED = ["intermediate.int_activity_quarter_hours", "marts.fct_workspace_memberships", "marts.dim_users",
-            "marts.dim_workspaces", *REPORTS]
+COMPARED = ["intermediate.int_activity_quarter_hours", "intermediate.int_user_period_activity",
+            "marts.fct_workspace_memberships", "marts.dim_users", "marts.dim_workspaces", *REPORTS]
 MEASURES = ["session_count", "event_count", "build_count", "debug_count", "deploy_count", "factory_count",
             "invitation_count"]
 EVENT_MEASURES = {"build_count": "build_started", "debug_count": "debug_started", "deploy_count": "deploy_started",
@@ -223,7 +223,7 @@ def test_a_bad_reporting_time_zone_stops_the_build_naming_the_var(warehouse, zon
     assert "reporting_time_zone" in capfd.readouterr().out
 
 
-def test_incremental_loads_equal_a_full_refresh(warehouse, tmp_path, monkeypatch):
+def test_incremental_loads_equal_a_full_refresh(warehouse, tmp_path, assert_equal_to_a_full_refresh):
     # A generated sample cut into three arrival batches: later batches bring new days and late events that merge,
     # split and extend earlier sessions.
     source = tmp_path / "source"
@@ -251,17 +251,47 @@ def test_incremental_loads_equal_a_full_refresh(warehouse, tmp_path, monkeypatch
             assert warehouse.records("select count(*) as n from marts.session_id_changes")[0]["n"] > 0
     assert_user_periods_match(warehouse, "Asia/Kolkata")
 
-    incremental = {table: warehouse.records(f"select * from {table} order by all") for table in COMPARED}
-    monkeypatch.setenv("DWELL_DUCKDB_PATH", str(tmp_path / "full.duckdb"))
-    run_dbt(["build", "--quiet", "--full-refresh", "--exclude", "test_type:unit",
-             "--target-path", str(tmp_path / "full-target")], {"reporting_time_zone": "Asia/Kolkata"})
-    with duckdb.connect(str(tmp_path / "full.duckdb"), read_only=True) as con:
-        for table in COMPARED:
-            relation = con.sql(f"select * from {table} order by all")
-            expected = [dict(zip(relation.columns, row)) for row in relation.fetchall()]
-            assert len(expected) > 0, table
-            assert incremental[table] == expected, table
+    refreshed = assert_equal_to_a_full_refresh(COMPARED, {"reporting_time_zone": "Asia/Kolkata"})
+    assert all(refreshed.values())
 
+
+def test_late_events_across_period_edges_a_changed_user_and_a_new_zone_equal_a_full_refresh(
+        warehouse, assert_equal_to_a_full_refresh):
+    # Monday 2026-06-01 starts a day, a week and a month (UTC). u1 has two sessions that day, 00:05 and 01:00.
+    header = "user_id,email,first_name,last_name,company,organization_id,registered_at\n"
+    users = warehouse.landing / "users.csv"
+    users.write_text(header + "u1,ann@old.example,Ann,One,Old,o1,2026-01-01T00:00:00Z\n")
+    warehouse.write_jsonl("events/one.jsonl", [
+        event("e1", "2026-06-01T00:05:00Z"), event("e2", "2026-06-01T00:10:00Z"),
+        event("e3", "2026-06-01T01:00:00Z", "build_started", workspace="w2"),
+        event("f1", "2026-05-20T10:00:00Z", user="u2"), event("f2", "2026-06-02T10:00:00Z", user="u2", project="p2"),
+    ])
+    warehouse.build(unit_tests=False)
+    assert_user_periods_match(warehouse)
+    # Late: l1 moves u1's first session back into Sunday May 31 (another day, week and month); l2 bridges it to the
+    # 01:00 session, whose id goes. The users file moves u1 to another company, domain and organization.
+    users.write_text(header + "u1,ann@new.example,Ann,One,New,o2,2026-01-01T00:00:00Z\n")
+    warehouse.write_jsonl("events/two.jsonl", [event("l1", "2026-05-31T23:50:00Z"),
+                                               event("l2", "2026-06-01T00:35:00Z")])
+    warehouse.build(unit_tests=False)
+    assert warehouse.records("select count(*) as n, min(session_start_at)::varchar as start from marts.fct_sessions "
+                             "where user_id = 'u1'") == [{"n": 1, "start": "2026-05-31 23:50:00"}]
+    assert warehouse.records("select count(distinct old_session_id) as n from marts.session_id_changes "
+                             "where is_old_session_id_retired")[0]["n"] == 2
+    actual, _ = assert_user_periods_match(warehouse)
+    u1 = actual[actual["user_id"] == "u1"]
+    assert set(u1["company"]) == {"New"} and set(u1["email_domain"]) == {"new.example"}
+    # The merged session counts in May; June keeps u1's events but no session start.
+    months = u1[u1["grain"] == "month"]
+    assert dict(zip(months["period_start"].dt.strftime("%Y-%m-%d"), months["session_count"])) == {
+        "2026-05-01": 1, "2026-06-01": 0}
+    # A new day under another reporting zone rebuilds every period in it.
+    warehouse.write_jsonl("events/three.jsonl", [event("g1", "2026-06-03T07:30:00Z", user="u2")])
+    zone = {"reporting_time_zone": "America/Los_Angeles"}
+    warehouse.build(unit_tests=False, dbt_vars=zone)
+    assert_user_periods_match(warehouse, "America/Los_Angeles")
+
+    assert_equal_to_a_full_refresh(COMPARED, zone)
 
 def test_an_empty_landing_builds_empty_reports(warehouse):
     warehouse.build(unit_tests=False)

@@ -1,8 +1,17 @@
-{{ config(contract={'enforced': true}, tags=['daily']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    contract={'enforced': true},
+    tags=['daily'],
+    pre_hook="{{ dwell_delete_rebuilt_user_rows('session_start_at') }}",
+) }}
 
-{# A table rebuilt every run: the gap to the previous session depends on the user's neighbouring sessions, which
-   change without this session's events changing. The idle gaps come from the incremental int_session_idle_gaps,
-   so no run rescans the events. #}
+-- depends_on: {{ ref('int_session_user_scope') }}
+
+{# Incremental by user: the sessions a run changes or renumbers, and their idle gaps, start at or after the user's
+   rebuild point (int_session_user_scope), and the gap to the previous session only changes for those. The
+   pre-hook deletes each scoped user's sessions from that point on, and this model writes them again. #}
 
 with sessions as (
 
@@ -16,6 +25,19 @@ idle_gaps as (
 
 ),
 
+-- All of a scoped user's sessions: the first rebuilt one's previous session precedes the rebuild point.
+user_sessions as (
+
+    {{ dwell_rebuilt_user_rows('sessions') | indent(4) }}
+
+),
+
+rebuilt_idle_gaps as (
+
+    {{ dwell_rebuilt_user_rows('idle_gaps', 'session_start_at') | indent(4) }}
+
+),
+
 idle_by_session as (
 
     select
@@ -23,7 +45,7 @@ idle_by_session as (
         count(*) as idle_gap_count,
         {{ dwell_sum_seconds('gap_seconds') }} as idle_total_seconds,
         max(gap_seconds) as longest_idle_seconds
-    from idle_gaps
+    from rebuilt_idle_gaps
     group by session_id
 
 ),
@@ -35,29 +57,35 @@ with_previous as (
         user_id,
         session_start_at,
         -- session_number is the user's chronological order across all session partitions.
-        lag(session_id) over user_sessions as previous_session_id,
-        lag(session_end_at) over user_sessions as previous_session_end_at
-    from sessions
-    window user_sessions as (partition by user_id order by session_number)
+        lag(session_id) over user_order as previous_session_id,
+        lag(session_end_at) over user_order as previous_session_end_at
+    from user_sessions
+    window user_order as (partition by user_id order by session_number)
+
+),
+
+rebuilt_sessions as (
+
+    {{ dwell_rebuilt_user_rows('with_previous', 'session_start_at') | indent(4) }}
 
 ),
 
 final as (
 
     select
-        with_previous.session_id,
-        with_previous.user_id,
-        with_previous.session_start_at,
+        rebuilt_sessions.session_id,
+        rebuilt_sessions.user_id,
+        rebuilt_sessions.session_start_at,
         coalesce(idle_by_session.idle_gap_count, 0) as idle_gap_count,
         coalesce(idle_by_session.idle_total_seconds, 0) as idle_total_seconds,
         idle_by_session.longest_idle_seconds,
-        ({{ dwell_epoch_microseconds('with_previous.session_start_at') }}
-            - {{ dwell_epoch_microseconds('with_previous.previous_session_end_at') }}) / 1000000.0
+        ({{ dwell_epoch_microseconds('rebuilt_sessions.session_start_at') }}
+            - {{ dwell_epoch_microseconds('rebuilt_sessions.previous_session_end_at') }}) / 1000000.0
             as seconds_since_previous_session,
-        with_previous.previous_session_id
-    from with_previous
+        rebuilt_sessions.previous_session_id
+    from rebuilt_sessions
     left join idle_by_session
-        on with_previous.session_id = idle_by_session.session_id
+        on rebuilt_sessions.session_id = idle_by_session.session_id
 
 )
 

@@ -1,4 +1,17 @@
-{{ config(tags=['daily'], contract={'enforced': true}) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    tags=['daily'],
+    contract={'enforced': true},
+    pre_hook="{{ dwell_delete_rebuilt_user_rows('activity_date', by_date=true) }}",
+) }}
+
+-- depends_on: {{ ref('int_session_user_scope') }}
+
+{# Incremental: every session and category session a run changes, renumbers or concludes starts at or after its
+    user's rebuild point (int_session_user_scope), so the pre-hook deletes each scoped user's days from the day of
+    that point and this model sums them again. A full build sums every day. #}
 
 {%- set categories = dwell_activity_categories() %}
 
@@ -19,6 +32,7 @@ activity_sessions as (
 
     select
         category_sessions.session_id,
+        category_sessions.user_id,
         category_sessions.category,
         category_sessions.activity_date,
         category_sessions.duration_seconds,
@@ -30,6 +44,7 @@ activity_sessions as (
 
     select
         session_id,
+        user_id,
         'any' as category,
         session_date as activity_date,
         duration_seconds,
@@ -38,21 +53,29 @@ activity_sessions as (
 
 ),
 
--- The organization is the dwell session's, read on every build: it can change without the session's events changing.
+-- By the day a row counts on: a session that starts before its user's rebuild point keeps its own row, but one of
+-- its category sessions may count on a rebuilt day.
+rebuilt_activity as (
+
+    {{ dwell_rebuilt_user_rows('activity_sessions', 'activity_date', by_date=true) | indent(4) }}
+
+),
+
+-- The organization is the dwell session's, as fct_sessions holds it now.
 final as (
 
     select
         sessions.user_id,
         sessions.organization_id,
-        activity_sessions.activity_date,
-        activity_sessions.category,
-        {{ dwell_sum_seconds('activity_sessions.duration_seconds') }} as active_seconds,
-        cast(sum(activity_sessions.event_count) as bigint) as event_count,
+        rebuilt_activity.activity_date,
+        rebuilt_activity.category,
+        {{ dwell_sum_seconds('rebuilt_activity.duration_seconds') }} as active_seconds,
+        cast(sum(rebuilt_activity.event_count) as bigint) as event_count,
         count(*) as session_count
-    from activity_sessions
+    from rebuilt_activity
     inner join sessions
-        on activity_sessions.session_id = sessions.session_id
-    group by sessions.user_id, sessions.organization_id, activity_sessions.activity_date, activity_sessions.category
+        on rebuilt_activity.session_id = sessions.session_id
+    group by sessions.user_id, sessions.organization_id, rebuilt_activity.activity_date, rebuilt_activity.category
 
 )
 

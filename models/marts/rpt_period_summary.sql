@@ -4,7 +4,7 @@
 
 with user_periods as (
 
-    select * from {{ ref('rpt_user_period_activity') }}
+    select * from {{ ref('int_user_period_activity') }}
 
 ),
 

@@ -1,11 +1,27 @@
-{{ config(contract={'enforced': true}, tags=['daily']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    contract={'enforced': true},
+    tags=['daily'],
+    pre_hook="{{ dwell_delete_rebuilt_user_rows('concluded_at') }}",
+) }}
 
-{# A table from fct_sessions on every run: an open session becomes concluded when newer data arrives, without
-   any change to its events. #}
+-- depends_on: {{ ref('int_session_user_scope') }}
+
+{# Incremental by user: a session a run changes, or concludes because newer data arrived (its events unchanged),
+   starts, and so ends, at or after its user's rebuild point (int_session_user_scope). The pre-hook deletes each
+   scoped user's rows concluded from that point on, and this model writes them again from fct_sessions. #}
 
 with sessions as (
 
     select * from {{ ref('fct_sessions') }}
+
+),
+
+rebuilt_sessions as (
+
+    {{ dwell_rebuilt_user_rows('sessions', 'session_end_at') | indent(4) }}
 
 ),
 
@@ -16,7 +32,7 @@ final as (
         user_id,
         session_end_at as concluded_at,
         duration_seconds
-    from sessions
+    from rebuilt_sessions
     where is_concluded
 
 )
