@@ -34,6 +34,15 @@
     {{ return(seconds) }}
 {%- endmacro %}
 
+{#- A validated share from configuration: a number with 0 <= share <= 1. -#}
+{% macro dwell_share_setting(name, value) -%}
+    {%- set text = value | string | trim -%}
+    {%- if value is boolean or not modules.re.fullmatch('[0-9]+([.][0-9]+)?|[.][0-9]+', text) or text | float > 1 -%}
+        {{ exceptions.raise_compiler_error(name ~ " must be a number with 0 <= share <= 1, got: " ~ value) }}
+    {%- endif -%}
+    {{ return(text | float) }}
+{%- endmacro %}
+
 {#- A validated whole number >= 0 from configuration. -#}
 {% macro dwell_count_setting(name, value) -%}
     {%- if value is boolean or not modules.re.fullmatch('[0-9]+', value | string | trim) -%}

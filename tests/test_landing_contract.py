@@ -222,3 +222,24 @@ def test_event_names_with_quotes_in_rules_are_plain_data(warehouse):
     warehouse.build(unit_tests=False, dbt_vars={"session_restart_events": ["it's') or (1=1"], "session_end_events": []})
     reasons = warehouse.query("select event_id, session_start_reason from marts.fct_session_events order by event_id")
     assert list(reasons.session_start_reason) == ["first_event", "restart_event", "restart_event"]
+
+
+def test_a_load_quarantining_more_than_the_limit_fails_its_check_and_the_next_load_is_judged_alone(warehouse, capfd):
+    limit = {"max_quarantine_share": 0.5}
+    warehouse.write_jsonl("events/first.jsonl", [
+        {"event_id": "e1", "user_id": "u1", "event_name": "login", "occurred_at": "2026-10-01T10:00:00Z"},
+        {"event_id": "e2", "event_name": "login", "occurred_at": "2026-10-01T10:01:00Z"},
+        {"event_id": "e3", "user_id": "u1", "occurred_at": "2026-10-01T10:02:00Z"},
+    ])
+    with pytest.raises(DbtCommandError):
+        warehouse.build(unit_tests=False, dbt_vars=limit)
+    assert "assert_load_quarantine_share_within_limit" in capfd.readouterr().out
+    # The check describes data that was loaded: the load and its session stay.
+    assert warehouse.records("select rows_read, events_quarantined from marts.rpt_load_audit") == [
+        {"rows_read": 3, "events_quarantined": 2}]
+    assert warehouse.query("select count(*) as n from marts.fct_sessions").n[0] == 1
+
+    warehouse.write_jsonl("events/second.jsonl", [
+        {"event_id": "e4", "user_id": "u1", "event_name": "ide_search", "occurred_at": "2026-10-01T10:03:00Z"},
+    ])
+    warehouse.build(unit_tests=False, dbt_vars=limit)
