@@ -127,10 +127,11 @@ def finished_backfill_status(url: str, backfill_id: str) -> str | None:
 
 def test_backfills_through_the_ui_api_queue_and_the_asset_graph_shows_in_a_browser(dagster_dev, warehouse):
     # Two overlapping backfills at once: the warehouse pool makes them queue instead of failing on the file lock.
+    # They queue behind the runs the landing and dimension sensors start for the new files, hence the long wait.
     first = launch_backfill(dagster_dev, ["2026-10-01", "2026-10-02", "2026-10-03"])
     second = launch_backfill(dagster_dev, ["2026-10-03", "2026-10-04"])
     for backfill_id in (first, second):
-        status = wait_for(lambda: finished_backfill_status(dagster_dev, backfill_id), 600, "a backfill", interval=3)
+        status = wait_for(lambda: finished_backfill_status(dagster_dev, backfill_id), 900, "a backfill", interval=3)
         assert status in {"COMPLETED", "COMPLETED_SUCCESS"}, status
 
     runs = graphql(dagster_dev, """
