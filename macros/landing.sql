@@ -67,12 +67,24 @@
     {{ return(adapter.dispatch('dwell_read_landed_events', 'dwell')(already_loaded)) }}
 {%- endmacro %}
 
-{#- Files matching the patterns and not yet in already_loaded: a list of (path, size, modified_us). -#}
-{% macro duckdb__dwell_files_to_load(patterns, already_loaded) -%}
+{#- Files matching the patterns and not yet in already_loaded: a list of (path, size, modified_us, is_readable).
+    With parquet, a file is readable when it starts and ends with Parquet's magic bytes: an empty, truncated or
+    foreign file does not, and is reported instead of failing the whole load. -#}
+{% macro duckdb__dwell_files_to_load(patterns, already_loaded, parquet=false) -%}
     {%- set files = dwell_find_files(patterns) -%}
     {%- if not files -%}{{ return([]) }}{%- endif -%}
     {%- set query -%}
-        select found.filename, found.size, epoch_us(found.last_modified) as modified_us
+        select
+            found.filename,
+            found.size,
+            epoch_us(found.last_modified) as modified_us,
+            {%- if parquet %}
+            octet_length(found.content) >= 12
+                and found.content[1:4] = 'PAR1'::blob
+                and found.content[-4:] = 'PAR1'::blob as is_readable
+            {%- else %}
+            true as is_readable
+            {%- endif %}
         from read_blob({{ dwell_file_list(files) }}) as found
         {%- if already_loaded is not none %}
         where not exists (
@@ -91,7 +103,11 @@
 {% macro duckdb__dwell_read_landed_events(already_loaded) -%}
     {%- set root = dwell_landing_dir() -%}
     {%- set columns = dwell_event_columns() -%}
-    {%- set parquet_files = duckdb__dwell_files_to_load([root ~ '/events/**/*.parquet'], already_loaded) -%}
+    {%- set found_parquet_files = duckdb__dwell_files_to_load([root ~ '/events/**/*.parquet'], already_loaded, parquet=true) -%}
+    {%- set parquet_files, unreadable_files = [], [] -%}
+    {%- for file in found_parquet_files -%}
+        {%- do (parquet_files if file[3] else unreadable_files).append(file) -%}
+    {%- endfor -%}
     {%- set json_files = duckdb__dwell_files_to_load([root ~ '/events/**/*.jsonl', root ~ '/events/**/*.ndjson',
                                                       root ~ '/events/**/*.jsonl.gz', root ~ '/events/**/*.ndjson.gz'],
                                                      already_loaded) -%}
@@ -106,7 +122,8 @@
                 {{ dwell_text_column(column, available) }} as {{ column }},
                 {%- endfor %}
                 filename as source_file,
-                'parquet' as source_format
+                'parquet' as source_format,
+                cast(null as varchar) as file_error
             from {{ reader }}
         {%- endset -%}
         {%- do branches.append((branch, parquet_files)) -%}
@@ -121,7 +138,8 @@
                 cast({{ column }} as varchar) as {{ column }},
                 {%- endfor %}
                 filename as source_file,
-                'json' as source_format
+                'json' as source_format,
+                cast(null as varchar) as file_error
             from read_json(
                 {{ dwell_file_list(json_files | map(attribute=0) | list) }},
                 format = 'newline_delimited',
@@ -138,6 +156,21 @@
         {%- do branches.append((branch, json_files)) -%}
     {%- endif -%}
 
+    {%- if unreadable_files -%}
+        {#- One row per unreadable file, so that it is read, quarantined and reported like a bad row. -#}
+        {%- set branch -%}
+            select
+                {%- for column in columns %}
+                cast(null as varchar) as {{ column }},
+                {%- endfor %}
+                path as source_file,
+                'parquet' as source_format,
+                'not a complete Parquet file (empty, truncated or another format)' as file_error
+            from (values {% for file in unreadable_files %}({{ dwell_string_literal(file[0]) }}){% if not loop.last %}, {% endif %}{% endfor %}) as unreadable (path)
+        {%- endset -%}
+        {%- do branches.append((branch, unreadable_files)) -%}
+    {%- endif -%}
+
     {%- if branches -%}
         {%- for branch, files in branches %}
         {% if not loop.first %}union all{% endif %}
@@ -150,7 +183,7 @@
         from ({{ branch }}) as rows_read
         inner join (
             values
-            {%- for path, size, modified_us in files %}
+            {%- for path, size, modified_us, _ in files %}
             ({{ dwell_string_literal(path) }}, {{ size }}, {{ modified_us }}){% if not loop.last %},{% endif %}
             {%- endfor %}
         ) as files (path, size, modified_us)
@@ -163,6 +196,7 @@
             {%- endfor %}
             cast(null as varchar) as source_file,
             cast(null as varchar) as source_format,
+            cast(null as varchar) as file_error,
             cast(null as bigint) as source_file_size,
             cast(null as timestamp) as source_file_modified_at,
             cast(null as varchar) as load_id,
@@ -227,4 +261,9 @@
     {%- endset -%}
     {%- set ids = run_query(query).columns[0].values() | list -%}
     {{ return(none if ids | length > limit else ids) }}
+{%- endmacro %}
+
+{#- A boolean SQL expression: the text column holds a JSON object or array. -#}
+{% macro dwell_looks_like_json_container(column) -%}
+    substring({{ column }}, 1, 1) in ('{', '[')
 {%- endmacro %}

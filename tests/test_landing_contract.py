@@ -1,5 +1,6 @@
 """The raw-data contract (README): file kinds and layout, timestamps, optional columns, dimensions, reconciliation."""
 
+import json
 from datetime import datetime, timezone
 
 import pyarrow as pa
@@ -243,3 +244,69 @@ def test_a_load_quarantining_more_than_the_limit_fails_its_check_and_the_next_lo
         {"event_id": "e4", "user_id": "u1", "event_name": "ide_search", "occurred_at": "2026-10-01T10:03:00Z"},
     ])
     warehouse.build(unit_tests=False, dbt_vars=limit)
+
+
+def test_the_bad_input_catalogue_is_quarantined_with_reasons_and_files_and_the_rest_loads(warehouse, capfd):
+    """Unreadable Parquet files (empty, truncated, another format), a line that is not JSON, non-UTF-8 bytes,
+    objects where names belong, timestamps before 2000, a huge properties value, an empty file and duplicate ids
+    within and across files: each row is quarantined with a reason and its file, or loads, and nothing is lost."""
+    write_parquet(warehouse, "events/good.parquet", {
+        "event_id": ["p1", "p2", "p2"],
+        "occurred_at": pa.array([datetime(2026, 10, 1, 10, tzinfo=UTC)] * 3, pa.timestamp("us", tz="UTC")),
+        "user_id": ["u1", "u1", "u1"],
+        "event_name": ["login", "ide_search", "ide_search"],
+    })
+    whole = (warehouse.landing / "events/good.parquet").read_bytes()
+    (warehouse.landing / "events/truncated.parquet").write_bytes(whole[: len(whole) // 2])
+    (warehouse.landing / "events/empty.parquet").write_bytes(b"")
+    (warehouse.landing / "events/csv_named.parquet").write_text("event_id,user_id\ne9,u9\n")
+    (warehouse.landing / "events/blank.jsonl").write_text("")
+    huge = "x" * 2_000_000
+    lines = [
+        json.dumps({"event_id": "j1", "user_id": "u1", "event_name": "page_view",
+                    "occurred_at": "2026-10-01T10:01:00Z", "properties": {"blob": huge}}).encode(),
+        b"this line is not JSON",
+        b'{"event_id": "j2", "user_id": "u\xff\xfe", "event_name": "login", "occurred_at": "2026-10-01T10:02:00Z"}',
+        json.dumps({"event_id": "j3", "user_id": {"id": 1}, "event_name": "login",
+                    "occurred_at": "2026-10-01T10:03:00Z"}).encode(),
+        json.dumps({"event_id": "j4", "user_id": "u1", "event_name": ["login"],
+                    "occurred_at": "2026-10-01T10:04:00Z"}).encode(),
+        json.dumps({"event_id": "j5", "user_id": "u1", "event_name": "login",
+                    "occurred_at": "1970-01-01T00:00:00Z"}).encode(),
+        json.dumps({"event_id": "p1", "user_id": "u1", "event_name": "login",
+                    "occurred_at": "2026-10-01T10:00:00Z", "received_at": "2026-10-02T00:00:00Z"}).encode(),
+    ]
+    (warehouse.landing / "events/mixed.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+
+    with pytest.raises(DbtCommandError):
+        warehouse.build(unit_tests=False)
+    assert "assert_load_read_every_file" in capfd.readouterr().out
+
+    assert list(staged(warehouse).event_id) == ["j1", "p1", "p2"]
+    assert warehouse.query("select length(properties::varchar) as n from staging.stg_events "
+                           "where event_id = 'j1'").n[0] > 2_000_000
+    quarantined = warehouse.records(
+        "select quarantine_reason, regexp_extract(source_file, '[^/]+$') as file, event_id "
+        "from staging.stg_events_quarantined order by all")
+    assert quarantined == [
+        {"quarantine_reason": "invalid_event_name", "file": "mixed.jsonl", "event_id": "j4"},
+        {"quarantine_reason": "invalid_user_id", "file": "mixed.jsonl", "event_id": "j3"},
+        {"quarantine_reason": "missing_event_id", "file": "mixed.jsonl", "event_id": None},
+        {"quarantine_reason": "missing_event_id", "file": "mixed.jsonl", "event_id": None},
+        {"quarantine_reason": "occurred_before_2000", "file": "mixed.jsonl", "event_id": "j5"},
+        {"quarantine_reason": "unreadable_file", "file": "csv_named.parquet", "event_id": None},
+        {"quarantine_reason": "unreadable_file", "file": "empty.parquet", "event_id": None},
+        {"quarantine_reason": "unreadable_file", "file": "truncated.parquet", "event_id": None},
+    ]
+    duplicates = warehouse.records("select event_id, regexp_extract(source_file, '[^/]+$') as file "
+                                   "from staging.stg_events_duplicates order by all")
+    assert duplicates == [{"event_id": "p1", "file": "mixed.jsonl"}, {"event_id": "p2", "file": "good.parquet"}]
+    audit = warehouse.records("select rows_read, events_staged, events_quarantined, events_duplicate, "
+                              "files_unreadable from marts.rpt_load_audit")
+    assert audit == [{"rows_read": 3 + 3 + 7, "events_staged": 3, "events_quarantined": 8, "events_duplicate": 2,
+                      "files_unreadable": 3}]
+
+    # The next load is judged on its own files.
+    warehouse.write_jsonl("events/next.jsonl", [
+        {"event_id": "n1", "user_id": "u1", "event_name": "logout", "occurred_at": "2026-10-01T10:30:00Z"}])
+    warehouse.build(unit_tests=False)

@@ -43,6 +43,7 @@ outcomes as (
         count(case when load_status = 'quarantined' then 1 end) as events_quarantined,
         count(case when load_status = 'duplicate' then 1 end) as events_duplicate,
         count(case when load_status = 'sampled_out' then 1 end) as events_sampled_out,
+        count(distinct case when quarantine_reason = 'unreadable_file' then source_file end) as files_unreadable,
         max(case when load_status = 'staged' then occurred_at end) as newest_staged_at
     from landed
 
@@ -111,6 +112,7 @@ final as (
         outcomes.events_quarantined,
         outcomes.events_duplicate,
         outcomes.events_sampled_out,
+        outcomes.files_unreadable,
         cast({{ dwell_sampling_rate() }} as {{ dwell_type_double() }}) as sampling_rate,
         previous_watermark.watermark as watermark_before,
         case

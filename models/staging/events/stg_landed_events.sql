@@ -46,6 +46,7 @@ parsed as (
         received_at as received_at_raw,
         source_file,
         source_format,
+        file_error,
         load_id,
         loaded_at
     from landed
@@ -74,11 +75,18 @@ validated as (
         load_id,
         loaded_at,
         case
+            when file_error is not null then 'unreadable_file'
             when event_id is null then 'missing_event_id'
             when user_id is null then 'missing_user_id'
             when event_name is null then 'missing_event_name'
+            -- A JSON object or array where a name or id belongs (the reader keeps it as its JSON text).
+            when {{ dwell_looks_like_json_container('event_id') }} then 'invalid_event_id'
+            when {{ dwell_looks_like_json_container('user_id') }} then 'invalid_user_id'
+            when {{ dwell_looks_like_json_container('event_name') }} then 'invalid_event_name'
             when nullif(trim(occurred_at_raw), '') is null then 'missing_occurred_at'
             when occurred_at is null then 'unparseable_occurred_at'
+            -- Before any product emitted events: a zeroed or defaulted client clock.
+            when occurred_at < cast('2000-01-01' as {{ dbt.type_timestamp() }}) then 'occurred_before_2000'
             when nullif(trim(received_at_raw), '') is not null and parsed_received_at is null
                 then 'unparseable_received_at'
             -- A client clock far ahead would otherwise hold the newest-event horizon in the future.
