@@ -69,7 +69,7 @@ def _build_args(config: DbtBuildConfig, dbt_vars: dict[str, str] | None = None) 
 
 
 def _build(context: AssetExecutionContext, dbt: DbtCliResource, args: list[str]):
-    """One dbt build on a copy of the warehouse. The copy replaces the warehouse when every seed and model
+    """One dbt build on a copy of the warehouse. The copy replaces the warehouse when every seed, model and unit test
     succeeded, even if data tests failed: their asset checks fail, and the run fails after keeping the data."""
     with warehouse.isolated_run():
         invocation = dbt.cli(args, context=context, raise_on_error=False)
