@@ -3,6 +3,7 @@
 from dagster import DagsterInstance, JobDefinition
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+from orchestration import landing, settings
 from orchestration.assets import dwell_daily_models, dwell_lifetime_models, dwell_reference_models
 from orchestration.definitions import defs
 from orchestration.errors import DwellError
@@ -37,10 +38,24 @@ def materialize_daily(instance: DagsterInstance, first_partition: str, last_part
     materialize_job(daily_job.name, instance, full_refresh, tags)
 
 
-def materialize_all(instance: DagsterInstance, full_refresh: bool = True) -> None:
-    """Reference models, every daily partition in one run, then the lifetime marts."""
-    materialize_job(reference_job.name, instance, full_refresh)
+def landed_partition_range() -> tuple[str, str] | None:
+    """The first and last daily partitions that hold a landed event, or the last partition when none does (a run
+    loads every new file whatever its window); None when there are no partitions yet."""
     partition_keys = daily_partitions.get_partition_keys()
-    if partition_keys:
-        materialize_daily(instance, partition_keys[0], partition_keys[-1], full_refresh)
+    if not partition_keys:
+        return None
+    existing = set(partition_keys)
+    landed = sorted(key for key in (day.isoformat() for day in landing.event_dates(landing.event_files(settings.landing_dir())))
+                    if key in existing)
+    return (landed[0], landed[-1]) if landed else (partition_keys[-1], partition_keys[-1])
+
+
+def materialize_all(instance: DagsterInstance, full_refresh: bool = True) -> None:
+    """Reference models, the daily partitions from the first to the last landed event date in one run, then the
+    lifetime marts. Partitions without events are left out: each partition of a run costs Dagster bookkeeping
+    (planned materializations and checks), and a window over no events rebuilds nothing."""
+    materialize_job(reference_job.name, instance, full_refresh)
+    partition_range = landed_partition_range()
+    if partition_range:
+        materialize_daily(instance, *partition_range, full_refresh)
     materialize_job(lifetime_job.name, instance, full_refresh)

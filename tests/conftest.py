@@ -11,6 +11,9 @@ import pytest
 
 from orchestration.dbt_invoke import run_dbt
 
+# pytest's terminal reporter, set when pytest configures this conftest.
+_terminal = None
+
 
 @dataclass
 class Warehouse:
@@ -21,13 +24,13 @@ class Warehouse:
     target: Path
 
     def build(self, *, select: str | None = None, dbt_vars: Mapping[str, Any] | None = None,
-              unit_tests: bool = True, full_refresh: bool = False) -> None:
-        args = ["build", "--quiet", "--target-path", str(self.target), *(["--full-refresh"] if full_refresh else [])]
+              full_refresh: bool = False) -> None:
+        """dbt build without the unit tests (tests/test_dbt_unit_tests.py runs those)."""
+        args = ["build", "--quiet", "--target-path", str(self.target), "--exclude", "test_type:unit",
+                *(["--full-refresh"] if full_refresh else [])]
         if select:
             # Only the tests of the selected models: a relationship test may point at an unselected one.
             args += ["--select", select, "--indirect-selection", "cautious"]
-        if not unit_tests:
-            args += ["--exclude", "test_type:unit"]
         run_dbt(args, dbt_vars)
 
     def query(self, sql: str) -> pd.DataFrame:
@@ -74,9 +77,20 @@ def assert_equal_to_a_full_refresh(warehouse: Warehouse, tmp_path: Path, monkeyp
         incremental = {table: warehouse.records(f"select * from {table} order by all") for table in tables}
         full = Warehouse(landing=warehouse.landing, path=tmp_path / "full.duckdb", target=tmp_path / "full-target")
         monkeypatch.setenv("DWELL_DUCKDB_PATH", str(full.path))
-        full.build(unit_tests=False, dbt_vars=dbt_vars, full_refresh=True)
+        full.build(dbt_vars=dbt_vars, full_refresh=True)
         refreshed = {table: full.records(f"select * from {table} order by all") for table in incremental}
         for table, rows in incremental.items():
             assert rows == refreshed[table], table
         return refreshed
     return check
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _terminal
+    _terminal = config.pluginmanager.get_plugin("terminalreporter")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Print a failure's traceback as soon as it happens: a CI run cut off by its time limit still shows it."""
+    if report.failed and _terminal is not None:
+        _terminal.write_line(f"\n--- {report.nodeid} failed in {report.when} ---\n{report.longreprtext[-6000:]}\n")

@@ -132,7 +132,7 @@ def macro_report(warehouse, start, end, interval, category, organization_id=None
 def test_category_sessions_and_daily_activity_match_pandas_and_the_report_matches_the_daily_table(warehouse):
     rules = {"activity_timeout_seconds": 600, "activity_categories": ["ide", "web_terminal", "build", "login"]}
     generate_sample(warehouse.landing, users=15, days=10, seed=7)
-    warehouse.build(unit_tests=False, dbt_vars=rules)
+    warehouse.build(dbt_vars=rules)
 
     expected = expected_category_sessions(warehouse, 600)
     actual = warehouse.query(
@@ -205,7 +205,7 @@ def test_incremental_runs_equal_a_full_refresh(warehouse, tmp_path, monkeypatch)
         event("b1", "2026-10-03T23:40:00Z", "app_opened", "u2"),
         event("b2", "2026-10-04T00:40:00Z", "app_action", "u2"),
     ])
-    warehouse.build(unit_tests=False)
+    warehouse.build()
     land_sample_batch(sample, warehouse.landing, received_from="2026-10-05", received_before="2026-10-07")
     # Late: m1 bridges u1's IDE bursts (gaps of 20 min); m2 merges u2's sessions across midnight (gaps equal to the
     # timeout); a new day for u1.
@@ -214,7 +214,7 @@ def test_incremental_runs_equal_a_full_refresh(warehouse, tmp_path, monkeypatch)
         event("m2", "2026-10-04T00:10:00Z", "app_action", "u2"),
         event("c1", "2026-10-06T08:00:00Z", "tunnel_opened", "u1", "o1"),
     ])
-    warehouse.build(unit_tests=False)
+    warehouse.build()
     assert warehouse.records(
         "select event_count, activity_date::varchar as day from intermediate.int_category_sessions "
         "where user_id = 'u2'") == [{"event_count": 3, "day": "2026-10-03"}]
@@ -224,7 +224,7 @@ def test_incremental_runs_equal_a_full_refresh(warehouse, tmp_path, monkeypatch)
         event("r1", "2026-10-02T10:20:00Z", "login", "u1", "o1"),
         event("z0", "2026-10-03T23:30:00Z", "app_opened", "u2"),
     ])
-    warehouse.build(unit_tests=False)
+    warehouse.build()
     assert warehouse.records(
         "select category, event_count, round(duration_seconds)::bigint as seconds from intermediate.int_category_sessions "
         "where user_id = 'u1' and activity_date = '2026-10-02' order by started_at, category") == [
@@ -262,7 +262,7 @@ def test_bucket_edges_day_attribution_and_the_timeout_boundary(warehouse):
         event("c1", "2026-08-01T00:00:00Z", "ide_search", "u3"),
         event("c2", "2026-09-01T00:00:00Z", "ide_search", "u3"),
     ])
-    warehouse.build(unit_tests=False)
+    warehouse.build()
     ide = warehouse.records(
         "select user_id, activity_date::varchar as day, round(active_seconds * 1000000)::bigint as us, event_count, "
         "session_count from marts.fct_user_activity_daily where category = 'ide' order by all")
@@ -351,6 +351,6 @@ def test_unknown_category_is_refused_and_bad_vars_stop_the_build(warehouse, capf
         with pytest.raises(DbtCommandError):
             run_dbt(["compile", "--quiet", "--target-path", str(warehouse.target), "--inline", "{{ " + call + " }}"])
         assert message in "".join(capfd.readouterr()), call
-    warehouse.build(unit_tests=False)
+    warehouse.build()
     with pytest.raises(ActivityReportError, match="category of the event catalog"):
         activity_report("2026-08-01", "2026-09-01", "1 day", "nosuch", database=warehouse.path)

@@ -52,7 +52,7 @@ def built_warehouse(warehouse):
         {"event_id": "e1", "user_id": "u1", "event_name": "login", "occurred_at": "2026-10-01T10:00:00Z"},
         {"event_id": "e2", "user_id": "u1", "event_name": "ide_search", "occurred_at": "2026-10-01T10:05:00Z"},
     ])
-    warehouse.build(unit_tests=False)
+    warehouse.build()
     assert sessions_table_count(warehouse) == 1
     return warehouse
 
@@ -80,7 +80,7 @@ def test_names_and_paths_with_quotes_are_plain_data(warehouse, tmp_path, monkeyp
          "occurred_at": "2026-10-01T10:01:00Z"},
         {"event_id": "e3", "user_id": "u1", "event_name": "o'clock", "occurred_at": "2026-10-01T10:02:00Z"},
     ])
-    warehouse.build(unit_tests=False, dbt_vars={
+    warehouse.build(dbt_vars={
         "tracked_pages": [page], "session_restart_events": ["o'clock"],
         "session_metrics": [{"name": "quoted_events", "event_names": ["o'clock"], "aggregation": "count"}],
     })

@@ -57,7 +57,7 @@ def expected_idle_gaps(events: pd.DataFrame, idle_gap_seconds: float = 300) -> p
 
 def test_marts_match_pandas_on_generated_sample(warehouse):
     generate_sample(warehouse.landing, users=20, days=14, seed=11)
-    warehouse.build(unit_tests=False, dbt_vars={"inactive_after_days": 3})
+    warehouse.build(dbt_vars={"inactive_after_days": 3})
 
     sessions = warehouse.query("select *, epoch_us(session_start_at) as start_us, epoch_us(session_end_at) as end_us "
                                "from marts.fct_sessions")
@@ -208,7 +208,7 @@ def test_boundaries(warehouse):
         "user_id,email,first_name,last_name,company,organization_id,registered_at\n"
         "u10,u10@example.com,A,B,C,o1,2026-01-01T00:00:00Z\n"
         "u12,u12@example.com,A,B,C,o1,2026-01-01T00:00:00Z\n", encoding="utf-8")
-    warehouse.build(unit_tests=False, dbt_vars=BOUNDARY_VARS)
+    warehouse.build(dbt_vars=BOUNDARY_VARS)
 
     distribution = warehouse.records("select day::varchar as day, bucket_number, lower_seconds, upper_seconds, "
                                      "bucket_label, session_count from marts.rpt_session_length_distribution "
@@ -284,7 +284,7 @@ def test_a_bad_var_stops_the_build_naming_it(warehouse, capfd, dbt_vars, message
     warehouse.write_jsonl("events/one.jsonl", [event("a1", "2026-03-01T10:00:00Z")])
     with pytest.raises(DbtCommandError):
         warehouse.build(select="rpt_session_length_distribution fct_page_views int_session_idle_gaps "
-                               "rpt_inactive_users", unit_tests=False, dbt_vars=dbt_vars)
+                               "rpt_inactive_users", dbt_vars=dbt_vars)
     assert message in capfd.readouterr().out
 
 
@@ -313,7 +313,7 @@ def test_incremental_loads_equal_a_full_refresh(warehouse, tmp_path, monkeypatch
     def load(name, rows, received_before, received_from=None):
         land_sample_files(sample, warehouse.landing, received_before, received_from)
         warehouse.write_jsonl(f"events/extra/{name}.jsonl", rows)
-        warehouse.build(unit_tests=False, dbt_vars=dbt_vars)
+        warehouse.build(dbt_vars=dbt_vars)
 
     # Hand-made user x: two sessions with page views and idle gaps, then late events that merge them, split the
     # merged one with a late login, and extend it backwards (a new first event, so a new session id).

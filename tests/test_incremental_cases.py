@@ -13,7 +13,7 @@ def event(event_id, occurred_at, name="ide_search", user="u1", received_at=None)
 
 def load(warehouse, name, rows, dbt_vars=None):
     warehouse.write_jsonl(f"events/{name}.jsonl", rows)
-    warehouse.build(unit_tests=False, dbt_vars=dbt_vars)
+    warehouse.build(dbt_vars=dbt_vars)
 
 
 def sessions(warehouse):
@@ -125,7 +125,7 @@ def test_a_batch_of_only_duplicates_and_an_empty_batch_change_nothing(warehouse,
     assert sessions(warehouse) == before
     audit = last_load(warehouse)
     assert (audit["rows_read"], audit["events_duplicate"], audit["events_staged"]) == (2, 2, 0)
-    warehouse.build(unit_tests=False)
+    warehouse.build()
     assert sessions(warehouse) == before and last_load(warehouse)["rows_read"] == 0
     assert id_changes(warehouse) == set()
     assert_equal_to_a_full_refresh(COMPARED)

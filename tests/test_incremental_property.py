@@ -75,12 +75,12 @@ def test_incremental_loads_equal_a_full_refresh(warehouse, tmp_path, monkeypatch
         warehouse.write_jsonl(f"events/batch_{index:02d}.jsonl", rows)
         if index == 1:  # a file landed twice under another name: only duplicates
             shutil.copy(warehouse.landing / "events/batch_00.jsonl", warehouse.landing / "events/relanded.jsonl")
-        warehouse.build(unit_tests=False, dbt_vars=dbt_vars)
+        warehouse.build(dbt_vars=dbt_vars)
         rows_after = session_rows(warehouse)
         if index > 0:
             assert_changed_sessions_listed(warehouse, rows_before, rows_after)
         rows_before = rows_after
-    warehouse.build(unit_tests=False, dbt_vars=dbt_vars)  # an empty load changes nothing
+    warehouse.build(dbt_vars=dbt_vars)  # an empty load changes nothing
     incremental = {table: warehouse.records(f"select * from {table} order by all") for table in COMPARED}
     changes = warehouse.records(
         "select changed_at, old_session_id, new_session_id, is_old_session_id_retired "

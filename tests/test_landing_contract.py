@@ -36,7 +36,7 @@ def test_parquet_and_json_files_at_any_depth_load_together(warehouse):
         {"event_id": "j2", "occurred_at": "2026-03-01 10:15:00.25", "user_id": "u1", "event_name": "page_view"}])
     warehouse.write_jsonl("events/deep/er/c.jsonl.gz", [
         {"event_id": "j3", "occurred_at": "2026-03-01T02:20:00-08:00", "user_id": "u1", "event_name": "logout"}])
-    warehouse.build(unit_tests=False)
+    warehouse.build()
 
     rows = staged(warehouse)
     assert list(rows.event_id) == ["j1", "j2", "j3", "p1", "p2"]
@@ -59,7 +59,7 @@ def test_parquet_timestamps_without_zone_and_in_nanoseconds_are_utc(warehouse):
         "occurred_at": pa.array([1772409600123456789], pa.timestamp("ns", tz="Asia/Kolkata")),
         "user_id": ["u1"], "event_name": ["ide_search"],
     })
-    warehouse.build(unit_tests=False)
+    warehouse.build()
 
     rows = staged(warehouse)
     assert rows.occurred_at[0].isoformat() == "2026-03-01T23:59:59.999999"
@@ -72,7 +72,7 @@ def test_optional_columns_missing_from_every_file(warehouse):
         {"event_id": "m1", "occurred_at": "2026-03-01T10:00:00Z", "user_id": "u1", "event_name": "ide_search"}])
     write_parquet(warehouse, "events/minimal.parquet", {
         "event_id": ["m2"], "occurred_at": ["2026-03-01T10:01:00Z"], "user_id": ["u1"], "event_name": ["ide_search"]})
-    warehouse.build(unit_tests=False)
+    warehouse.build()
 
     rows = warehouse.query("select * from staging.stg_events order by event_id")
     assert list(rows.event_id) == ["m1", "m2"]
@@ -93,7 +93,7 @@ def test_optional_columns_missing_from_some_files_and_extra_columns_ignored(ware
     warehouse.write_jsonl("events/c.jsonl", [
         {"event_id": "c1", "occurred_at": "2026-03-01T10:02:00Z", "user_id": 42, "event_name": "page_view",
          "session_id": "client-1", "properties": {"nested": {"x": [1, 2]}}, "unknown_key": True}])
-    warehouse.build(unit_tests=False)
+    warehouse.build()
 
     rows = warehouse.records(
         "select event_id, user_id, workspace_id, page, client_session_id, properties from staging.stg_events order by event_id")
@@ -108,7 +108,7 @@ def test_optional_columns_missing_from_some_files_and_extra_columns_ignored(ware
 
 
 def test_no_event_files_builds_empty_marts(warehouse):
-    warehouse.build(unit_tests=False)
+    warehouse.build()
     for table in ["staging.stg_events", "marts.fct_sessions", "marts.fct_session_events", "marts.dim_users",
                   "marts.dim_workspaces"]:
         assert warehouse.query(f"select count(*) as n from {table}").n[0] == 0, table
@@ -118,7 +118,7 @@ def test_dimension_files_absent_leave_ids_seen_in_events(warehouse):
     warehouse.write_jsonl("events/e.jsonl", [
         {"event_id": "e1", "occurred_at": "2026-03-01T10:00:00Z", "user_id": "u9", "event_name": "ide_search",
          "workspace_id": "w9", "organization_id": "o9"}])
-    warehouse.build(unit_tests=False)
+    warehouse.build()
 
     users = warehouse.query("select * from marts.dim_users")
     assert users[["user_id", "email", "organization_id", "is_in_users_file", "session_count"]].to_dict("records") == [
@@ -145,7 +145,7 @@ def test_dimension_files_in_csv_and_parquet(warehouse):
         {"event_id": "e1", "occurred_at": "2026-03-01T10:00:00Z", "user_id": "u1", "event_name": "ide_search", "workspace_id": "w1"},
         {"event_id": "e2", "occurred_at": "2026-03-01T10:20:00.5Z", "user_id": "u1", "event_name": "ide_search"},
         {"event_id": "e3", "occurred_at": "2026-03-01T10:00:00Z", "user_id": "u3", "event_name": "ide_search"}])
-    warehouse.build(unit_tests=False)
+    warehouse.build()
 
     users = warehouse.query("select * from marts.dim_users order by user_id").set_index("user_id")
     assert users.loc["u1", "email"] == "ada.lovelace@example.com"
@@ -177,7 +177,7 @@ def test_every_row_read_is_staged_quarantined_or_a_counted_duplicate(warehouse):
         {"event_id": "g2", **good, "received_at": "2026-03-02T08:00:00Z"},
         {"event_id": "g1", **good, "received_at": "2026-03-02T08:00:00Z"},
     ])
-    warehouse.build(unit_tests=False)
+    warehouse.build()
 
     outcome = warehouse.query(
         "select load_status, coalesce(quarantine_reason, '') as reason, count(*) as n from staging.stg_landed_events "
@@ -204,14 +204,14 @@ def test_every_row_read_is_staged_quarantined_or_a_counted_duplicate(warehouse):
 ])
 def test_invalid_rules_fail_with_a_clear_message(warehouse, dbt_vars, message, capfd):
     with pytest.raises(DbtCommandError):
-        warehouse.build(select="fct_session_events", unit_tests=False, dbt_vars=dbt_vars)
+        warehouse.build(select="fct_session_events", dbt_vars=dbt_vars)
     assert message in capfd.readouterr().out
 
 
 @pytest.mark.parametrize("limit", ["1; drop table x", -1, True])
 def test_an_invalid_lookup_list_limit_fails_with_a_clear_message(warehouse, limit, capfd):
     with pytest.raises(DbtCommandError):
-        warehouse.build(select="stg_landed_events", unit_tests=False, dbt_vars={"duplicate_lookup_list_limit": limit})
+        warehouse.build(select="stg_landed_events", dbt_vars={"duplicate_lookup_list_limit": limit})
     assert "duplicate_lookup_list_limit must be a whole number >= 0" in capfd.readouterr().out
 
 
@@ -220,7 +220,7 @@ def test_event_names_with_quotes_in_rules_are_plain_data(warehouse):
         {"event_id": "e1", "occurred_at": "2026-03-01T10:00:00Z", "user_id": "u1", "event_name": "ide_search"},
         {"event_id": "e2", "occurred_at": "2026-03-01T10:00:01Z", "user_id": "u1", "event_name": "it's') or (1=1"},
         {"event_id": "e3", "occurred_at": "2026-03-01T10:00:02Z", "user_id": "u1", "event_name": "ide_search"}])
-    warehouse.build(unit_tests=False, dbt_vars={"session_restart_events": ["it's') or (1=1"], "session_end_events": []})
+    warehouse.build(dbt_vars={"session_restart_events": ["it's') or (1=1"], "session_end_events": []})
     reasons = warehouse.query("select event_id, session_start_reason from marts.fct_session_events order by event_id")
     assert list(reasons.session_start_reason) == ["first_event", "restart_event", "restart_event"]
 
@@ -233,7 +233,7 @@ def test_a_load_quarantining_more_than_the_limit_fails_its_check_and_the_next_lo
         {"event_id": "e3", "user_id": "u1", "occurred_at": "2026-10-01T10:02:00Z"},
     ])
     with pytest.raises(DbtCommandError):
-        warehouse.build(unit_tests=False, dbt_vars=limit)
+        warehouse.build(dbt_vars=limit)
     assert "assert_load_quarantine_share_within_limit" in capfd.readouterr().out
     # The check describes data that was loaded: the load and its session stay.
     assert warehouse.records("select rows_read, events_quarantined from marts.rpt_load_audit") == [
@@ -243,7 +243,7 @@ def test_a_load_quarantining_more_than_the_limit_fails_its_check_and_the_next_lo
     warehouse.write_jsonl("events/second.jsonl", [
         {"event_id": "e4", "user_id": "u1", "event_name": "ide_search", "occurred_at": "2026-10-01T10:03:00Z"},
     ])
-    warehouse.build(unit_tests=False, dbt_vars=limit)
+    warehouse.build(dbt_vars=limit)
 
 
 def test_the_bad_input_catalogue_is_quarantined_with_reasons_and_files_and_the_rest_loads(warehouse, capfd):
@@ -279,7 +279,7 @@ def test_the_bad_input_catalogue_is_quarantined_with_reasons_and_files_and_the_r
     (warehouse.landing / "events/mixed.jsonl").write_bytes(b"\n".join(lines) + b"\n")
 
     with pytest.raises(DbtCommandError):
-        warehouse.build(unit_tests=False)
+        warehouse.build()
     assert "assert_load_read_every_file" in capfd.readouterr().out
 
     assert list(staged(warehouse).event_id) == ["j1", "p1", "p2"]
@@ -309,4 +309,4 @@ def test_the_bad_input_catalogue_is_quarantined_with_reasons_and_files_and_the_r
     # The next load is judged on its own files.
     warehouse.write_jsonl("events/next.jsonl", [
         {"event_id": "n1", "user_id": "u1", "event_name": "logout", "occurred_at": "2026-10-01T10:30:00Z"}])
-    warehouse.build(unit_tests=False)
+    warehouse.build()

@@ -1,4 +1,4 @@
-"""The README's main job end to end on a small sample: every dbt unit and data test runs inside this build."""
+"""The README's main job end to end on a small sample: every dbt data test runs inside this build."""
 
 from orchestration import cli, sample_data
 from orchestration.dbt_invoke import run_dbt

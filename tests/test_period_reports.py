@@ -72,7 +72,7 @@ def assert_user_periods_match(warehouse, zone="UTC"):
 @pytest.fixture
 def sample_warehouse(warehouse):
     generate_sample(warehouse.landing, users=15, days=10, seed=7)
-    warehouse.build(unit_tests=False)
+    warehouse.build()
     return warehouse
 
 
@@ -184,7 +184,7 @@ def test_periods_follow_the_reporting_time_zone_at_day_week_and_month_edges(ware
         event("e6", "2026-12-01T07:59:59Z", "ide_search", user="u2"),  # Mon 2026-11-30 23:59:59 PST
         event("e7", "2026-12-01T08:00:00Z", "ide_search", user="u2"),  # Tue 2026-12-01 00:00 PST: December
     ])
-    warehouse.build(unit_tests=False, dbt_vars=zone)
+    warehouse.build(dbt_vars=zone)
     assert_user_periods_match(warehouse, "America/Los_Angeles")
     rows = warehouse.records("select grain, cast(period_start as varchar) as period_start, "
                              "cast(period_end as varchar) as period_end, user_id, event_count, build_count, "
@@ -219,7 +219,7 @@ def test_periods_follow_the_reporting_time_zone_at_day_week_and_month_edges(ware
 def test_a_bad_reporting_time_zone_stops_the_build_naming_the_var(warehouse, zone, capfd):
     warehouse.write_jsonl("events/one.jsonl", [event("e1", "2026-11-01T10:00:00Z")])
     with pytest.raises(DbtCommandError):
-        warehouse.build(select="rpt_period_summary", unit_tests=False, dbt_vars={"reporting_time_zone": zone})
+        warehouse.build(select="rpt_period_summary", dbt_vars={"reporting_time_zone": zone})
     assert "reporting_time_zone" in capfd.readouterr().out
 
 
@@ -246,7 +246,7 @@ def test_incremental_loads_equal_a_full_refresh(warehouse, tmp_path, assert_equa
             con.execute("set TimeZone = 'UTC'")
             con.execute(f"copy (select * from read_parquet({files!r}, union_by_name = true) where {condition}) "
                         f"to '{events_dir / f'batch{number}.parquet'}' (format parquet)")
-        warehouse.build(unit_tests=False, dbt_vars={"reporting_time_zone": "Asia/Kolkata"})
+        warehouse.build(dbt_vars={"reporting_time_zone": "Asia/Kolkata"})
         if number == 1:
             assert warehouse.records("select count(*) as n from marts.session_id_changes")[0]["n"] > 0
     assert_user_periods_match(warehouse, "Asia/Kolkata")
@@ -266,14 +266,14 @@ def test_late_events_across_period_edges_a_changed_user_and_a_new_zone_equal_a_f
         event("e3", "2026-06-01T01:00:00Z", "build_started", workspace="w2"),
         event("f1", "2026-05-20T10:00:00Z", user="u2"), event("f2", "2026-06-02T10:00:00Z", user="u2", project="p2"),
     ])
-    warehouse.build(unit_tests=False)
+    warehouse.build()
     assert_user_periods_match(warehouse)
     # Late: l1 moves u1's first session back into Sunday May 31 (another day, week and month); l2 bridges it to the
     # 01:00 session, whose id goes. The users file moves u1 to another company, domain and organization.
     users.write_text(header + "u1,ann@new.example,Ann,One,New,o2,2026-01-01T00:00:00Z\n")
     warehouse.write_jsonl("events/two.jsonl", [event("l1", "2026-05-31T23:50:00Z"),
                                                event("l2", "2026-06-01T00:35:00Z")])
-    warehouse.build(unit_tests=False)
+    warehouse.build()
     assert warehouse.records("select count(*) as n, min(session_start_at)::varchar as start from marts.fct_sessions "
                              "where user_id = 'u1'") == [{"n": 1, "start": "2026-05-31 23:50:00"}]
     assert warehouse.records("select count(distinct old_session_id) as n from marts.session_id_changes "
@@ -288,12 +288,12 @@ def test_late_events_across_period_edges_a_changed_user_and_a_new_zone_equal_a_f
     # A new day under another reporting zone rebuilds every period in it.
     warehouse.write_jsonl("events/three.jsonl", [event("g1", "2026-06-03T07:30:00Z", user="u2")])
     zone = {"reporting_time_zone": "America/Los_Angeles"}
-    warehouse.build(unit_tests=False, dbt_vars=zone)
+    warehouse.build(dbt_vars=zone)
     assert_user_periods_match(warehouse, "America/Los_Angeles")
 
     assert_equal_to_a_full_refresh(COMPARED, zone)
 
 def test_an_empty_landing_builds_empty_reports(warehouse):
-    warehouse.build(unit_tests=False)
+    warehouse.build()
     for table in COMPARED:
         assert warehouse.records(f"select count(*) as n from {table}")[0]["n"] == 0, table

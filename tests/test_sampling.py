@@ -72,7 +72,7 @@ def test_a_sample_keeps_exactly_the_hashed_users_with_all_their_events(warehouse
                 / "stg_landed_events.sql").read_text()
     assert "md5" not in compiled and "sampled_out" not in compiled
     use_warehouse(monkeypatch, warehouse.path)
-    warehouse.build(unit_tests=False, dbt_vars={"sampling_rate": rate})
+    warehouse.build(dbt_vars={"sampling_rate": rate})
 
     winners = warehouse.query("select event_id, user_id, load_status from staging.stg_landed_events "
                               "where load_status in ('staged', 'sampled_out')")
@@ -126,7 +126,7 @@ def test_a_larger_rate_keeps_a_superset_of_users(warehouse, tmp_path, monkeypatc
     kept = {}
     for rate in (0.2, 0.6):
         use_warehouse(monkeypatch, tmp_path / f"rate-{rate}.duckdb")
-        warehouse.build(select=STAGING, unit_tests=False, dbt_vars={"sampling_rate": rate})
+        warehouse.build(select=STAGING, dbt_vars={"sampling_rate": rate})
         kept[rate] = {row["user_id"] for row in records(tmp_path / f"rate-{rate}.duckdb",
                                                         "select distinct user_id from staging.stg_events")}
         seen = {row["user_id"] for row in records(
@@ -152,7 +152,7 @@ def test_the_portable_hash_equals_the_duckdb_one(warehouse, capfd):
 def test_a_bad_rate_stops_the_build_naming_it(warehouse, capfd, rate):
     warehouse.write_jsonl("events/one.jsonl", [event("a1", "2026-03-01T10:00:00Z", "u1")])
     with pytest.raises(DbtCommandError):
-        warehouse.build(select=STAGING, unit_tests=False, dbt_vars={"sampling_rate": rate})
+        warehouse.build(select=STAGING, dbt_vars={"sampling_rate": rate})
     assert "sampling_rate must be a number with 0 < rate <= 1" in capfd.readouterr().out
 
 
@@ -174,7 +174,7 @@ def test_incremental_loads_under_a_rate_equal_a_full_refresh(warehouse, tmp_path
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
         warehouse.write_jsonl(f"events/hand/{name}.jsonl", rows)
-        warehouse.build(unit_tests=False, dbt_vars=dbt_vars)
+        warehouse.build(dbt_vars=dbt_vars)
 
     load("first", [event("k1", "2026-10-02T10:00:00Z", kept_user), event("k2", "2026-10-02T10:40:00Z", kept_user),
                    event("o1", "2026-10-02T10:00:00Z", other_user), event("o2", "2026-10-02T10:10:00Z", other_user),
@@ -209,5 +209,5 @@ def test_incremental_loads_under_a_rate_equal_a_full_refresh(warehouse, tmp_path
     # Another rate without a full refresh would mix two samples: the build stops.
     use_warehouse(monkeypatch, warehouse.path)
     with pytest.raises(DbtCommandError):
-        warehouse.build(unit_tests=False, dbt_vars={"sampling_rate": 0.6})
+        warehouse.build(dbt_vars={"sampling_rate": 0.6})
     assert "assert_one_sampling_rate" in capfd.readouterr().out

@@ -68,7 +68,7 @@ def alerting_warehouse(warehouse):
         # u5: a short session still open at the newest event: not concluded, no alert yet.
         event("e1", "u5", "23:59:58"), event("e2", "u5", "23:59:59"),
     ])
-    warehouse.build(unit_tests=False)
+    warehouse.build()
     return warehouse
 
 

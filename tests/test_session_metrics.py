@@ -50,7 +50,7 @@ def expected_metrics(events: pd.DataFrame) -> dict[tuple[str, str], float]:
 
 def test_session_metrics_match_pandas_on_generated_data(warehouse):
     generate_sample(warehouse.landing, users=15, days=6, seed=11)
-    warehouse.build(unit_tests=False, dbt_vars={"session_metrics": METRICS})
+    warehouse.build(dbt_vars={"session_metrics": METRICS})
     events = warehouse.query(
         "select e.*, s.properties from marts.fct_session_events e join staging.stg_events s using (event_id)")
     sessions = warehouse.query("select * from marts.fct_sessions").set_index("session_id")
@@ -84,7 +84,7 @@ def test_engagement_tier_boundaries(warehouse):
     warehouse.write_jsonl("events/e.jsonl", [
         {"event_id": "single", "user_id": "u0", "event_name": "page_view", "occurred_at": "2026-03-01T10:00:00Z"},
         *session("u1", 9.999999), *session("u2", 10), *session("u3", 299.999999), *session("u4", 300)])
-    warehouse.build(unit_tests=False)
+    warehouse.build()
     tiers = {row["user_id"]: (row["engagement_tier"], row["is_bounce"]) for row in warehouse.records(
         "select user_id, engagement_tier, is_bounce from marts.fct_sessions")}
     assert tiers == {"u0": ("bounce", True), "u1": ("bounce", True), "u2": ("casual", False),
@@ -103,7 +103,7 @@ def test_session_metrics_stay_exact_under_incremental_loads(warehouse, tmp_path,
         for path in sample.rglob("received_date=*"):
             if re.search(r"received_date=([\d-]+)", str(path)).group(1) in batch:
                 shutil.copytree(path, warehouse.landing / path.relative_to(sample), dirs_exist_ok=True)
-        warehouse.build(unit_tests=False, dbt_vars={"session_metrics": METRICS})
+        warehouse.build(dbt_vars={"session_metrics": METRICS})
     compared = ["marts.fct_sessions", "marts.fct_session_metrics"]
     incremental = {table: warehouse.records(f"select * from {table} order by all") for table in compared}
 
@@ -127,7 +127,7 @@ def test_session_metrics_stay_exact_under_incremental_loads(warehouse, tmp_path,
 ])
 def test_invalid_session_metrics_fail_with_a_clear_message(warehouse, metrics, message, capfd):
     with pytest.raises(DbtCommandError):
-        warehouse.build(select="fct_session_metrics", unit_tests=False, dbt_vars={"session_metrics": metrics})
+        warehouse.build(select="fct_session_metrics", dbt_vars={"session_metrics": metrics})
     assert message in capfd.readouterr().out
 
 
@@ -135,6 +135,6 @@ def test_event_names_in_metrics_are_plain_data(warehouse):
     warehouse.write_jsonl("events/e.jsonl", [
         {"event_id": "e1", "user_id": "u1", "event_name": "it's') or (1=1", "occurred_at": "2026-03-01T10:00:00Z"},
         {"event_id": "e2", "user_id": "u1", "event_name": "ide_search", "occurred_at": "2026-03-01T10:00:01Z"}])
-    warehouse.build(unit_tests=False, dbt_vars={"session_metrics": [
+    warehouse.build(dbt_vars={"session_metrics": [
         {"name": "quoted", "event_names": ["it's') or (1=1"], "aggregation": "count"}]})
     assert warehouse.records("select metric_value from marts.fct_session_metrics") == [{"metric_value": 1.0}]

@@ -69,7 +69,6 @@ def test_dbt_sessions_equal_the_reference(warehouse, seed):
     ])
     warehouse.build(
         select="+fct_sessions +fct_session_events",
-        unit_tests=False,
         dbt_vars={
             "session_timeout_seconds": rules.timeout_us / 1e6,
             "session_restart_events": sorted(rules.restart_events),

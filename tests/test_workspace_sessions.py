@@ -119,7 +119,7 @@ def actual_marts(warehouse):
 
 def test_marts_match_pandas_on_generated_sample(warehouse):
     generate_sample(warehouse.landing, users=20, days=14, seed=11)
-    warehouse.build(unit_tests=False)
+    warehouse.build()
 
     sessions, micro = actual_marts(warehouse)
     expected_sessions, expected_micro = expected_marts(warehouse)
@@ -179,7 +179,7 @@ def test_gap_rules_focus_periods_and_their_edge_cases(warehouse):
         event("d1", "2026-10-05T12:00:00Z", "u4"),
         event("d2", "2026-10-05T12:02:00Z", "u4", "login"),
     ])
-    warehouse.build(unit_tests=False)
+    warehouse.build()
 
     sessions = warehouse.records(
         "select user_id, workspace_id, workspace_name, started_at::varchar as started, "
@@ -272,7 +272,7 @@ def test_incremental_loads_equal_a_full_refresh(warehouse, tmp_path, monkeypatch
     def load(name, rows, received_before, received_from=None):
         land_sample_files(sample, warehouse.landing, received_before, received_from)
         warehouse.write_jsonl(f"events/extra/{name}.jsonl", rows)
-        warehouse.build(unit_tests=False)
+        warehouse.build()
 
     def workspace_sessions(user):
         return warehouse.records(
