@@ -6,6 +6,22 @@
                'workspace_id', 'project_id', 'platform', 'page', 'session_id', 'properties']) }}
 {%- endmacro %}
 
+{#- The contract columns that hold text (ids, names, pages). A number, boolean, object or array landed in one of
+    them is recorded in base_landing_events.non_text_columns and quarantines the row. -#}
+{% macro dwell_event_text_columns() -%}
+    {{ return(['event_id', 'user_id', 'event_name', 'organization_id', 'workspace_id', 'project_id', 'platform',
+               'page', 'session_id']) }}
+{%- endmacro %}
+
+{#- A SQL expression: the comma-separated names of the columns whose `is_not_text` condition holds, or null. -#}
+{% macro dwell_non_text_column_list(is_not_text) -%}
+    nullif(concat_ws(','
+        {%- for column in dwell_event_text_columns() %},
+        case when {{ is_not_text[column] }} then '{{ column }}' end
+        {%- endfor %}
+    ), '')
+{%- endmacro %}
+
 {% macro dwell_landing_dir() -%}
     {%- set landing_dir = var('landing_dir') | string | trim -%}
     {%- if landing_dir == '' -%}
@@ -67,10 +83,11 @@
     {{ return(adapter.dispatch('dwell_read_landed_events', 'dwell')(already_loaded)) }}
 {%- endmacro %}
 
-{#- Files matching the patterns and not yet in already_loaded: a list of (path, size, modified_us, is_readable).
-    With parquet, a file is readable when it starts and ends with Parquet's magic bytes: an empty, truncated or
-    foreign file does not, and is reported instead of failing the whole load. -#}
-{% macro duckdb__dwell_files_to_load(patterns, already_loaded, parquet=false) -%}
+{#- Event files matching the patterns and not yet in already_loaded: a list of (path, size, modified_us,
+    file_error). file_error (dwell_event_file_error, orchestration/duckdb_functions.py) is null for a file that reads
+    whole, else why not: an empty, truncated, corrupt or foreign Parquet file, or a gzip file cut short, is reported
+    instead of failing the load or loading part of it. -#}
+{% macro duckdb__dwell_files_to_load(patterns, already_loaded) -%}
     {%- set files = dwell_find_files(patterns) -%}
     {%- if not files -%}{{ return([]) }}{%- endif -%}
     {%- set query -%}
@@ -78,13 +95,7 @@
             found.filename,
             found.size,
             epoch_us(found.last_modified) as modified_us,
-            {%- if parquet %}
-            octet_length(found.content) >= 12
-                and found.content[1:4] = 'PAR1'::blob
-                and found.content[-4:] = 'PAR1'::blob as is_readable
-            {%- else %}
-            true as is_readable
-            {%- endif %}
+            dwell_event_file_error(found.filename) as file_error
         from read_blob({{ dwell_file_list(files) }}) as found
         {%- if already_loaded is not none %}
         where not exists (
@@ -100,22 +111,52 @@
     {{ return(run_query(query).rows | map('list') | list) }}
 {%- endmacro %}
 
+{#- Text column name -> the Parquet files among `files` that store it as something else: a number or boolean
+    column, or a nested one (struct, list, map). -#}
+{% macro duckdb__dwell_parquet_non_text_files(files) -%}
+    {%- set query -%}
+        select distinct lower(split_part(path_in_schema, ', ', 1)) as column_name, file_name
+        from parquet_metadata({{ dwell_file_list(files) }})
+        where lower(split_part(path_in_schema, ', ', 1)) in (
+            {%- for column in dwell_event_text_columns() %}{{ dwell_string_literal(column) }}{% if not loop.last %}, {% endif %}{% endfor -%}
+        )
+            and (path_in_schema like '%, %' or type <> 'BYTE_ARRAY')
+        order by all
+    {%- endset -%}
+    {%- set by_column = {} -%}
+    {%- for column_name, file_name in run_query(query).rows -%}
+        {%- do by_column.setdefault(column_name, []).append(file_name) -%}
+    {%- endfor -%}
+    {{ return(by_column) }}
+{%- endmacro %}
+
 {% macro duckdb__dwell_read_landed_events(already_loaded) -%}
     {%- set root = dwell_landing_dir() -%}
     {%- set columns = dwell_event_columns() -%}
-    {%- set found_parquet_files = duckdb__dwell_files_to_load([root ~ '/events/**/*.parquet'], already_loaded, parquet=true) -%}
-    {%- set parquet_files, unreadable_files = [], [] -%}
-    {%- for file in found_parquet_files -%}
-        {%- do (parquet_files if file[3] else unreadable_files).append(file) -%}
+    {%- set found_files = duckdb__dwell_files_to_load([root ~ '/events/**/*.parquet', root ~ '/events/**/*.jsonl',
+                                                       root ~ '/events/**/*.ndjson', root ~ '/events/**/*.jsonl.gz',
+                                                       root ~ '/events/**/*.ndjson.gz'], already_loaded) -%}
+    {%- set parquet_files, json_files, unreadable_files = [], [], [] -%}
+    {%- for file in found_files -%}
+        {%- if file[3] is not none -%}
+            {%- do unreadable_files.append(file) -%}
+        {%- else -%}
+            {%- do (parquet_files if file[0].endswith('.parquet') else json_files).append(file) -%}
+        {%- endif -%}
     {%- endfor -%}
-    {%- set json_files = duckdb__dwell_files_to_load([root ~ '/events/**/*.jsonl', root ~ '/events/**/*.ndjson',
-                                                      root ~ '/events/**/*.jsonl.gz', root ~ '/events/**/*.ndjson.gz'],
-                                                     already_loaded) -%}
     {%- set branches = [] -%}
 
     {%- if parquet_files -%}
         {%- set reader = 'read_parquet(' ~ dwell_file_list(parquet_files | map(attribute=0) | list) ~ ', union_by_name = true, filename = true)' -%}
         {%- set available = dwell_reader_columns(reader) -%}
+        {#- Per file: union_by_name turns a number column of one file into text when another file has text there. -#}
+        {%- set non_text_files = duckdb__dwell_parquet_non_text_files(parquet_files | map(attribute=0) | list) -%}
+        {%- set is_not_text = {} -%}
+        {%- for column in dwell_event_text_columns() -%}
+            {%- set files = non_text_files.get(column, []) -%}
+            {%- do is_not_text.update({column: '(' ~ dwell_in_list('filename', files) ~ ' and "' ~ column ~ '" is not null)'
+                                       if files else 'false'}) -%}
+        {%- endfor -%}
         {%- set branch -%}
             select
                 {%- for column in columns %}
@@ -123,23 +164,31 @@
                 {%- endfor %}
                 filename as source_file,
                 'parquet' as source_format,
-                cast(null as varchar) as file_error
+                cast(null as varchar) as file_error,
+                {{ dwell_non_text_column_list(is_not_text) }} as non_text_columns
             from {{ reader }}
         {%- endset -%}
         {%- do branches.append((branch, parquet_files)) -%}
     {%- endif -%}
 
     {%- if json_files -%}
-        {#- Every key is read as text (numbers and objects included) so a type mismatch is quarantined later,
-            not fatal; a line that is not JSON becomes an all-null row, which quarantine reports. -#}
+        {#- Text columns are read as JSON values, so that a number, boolean, object or array in one is kept as its
+            JSON text and recorded as not text (quarantined later, not fatal); timestamps are read as text. A line
+            that is not JSON becomes an all-null row, which quarantine reports. -#}
+        {%- set text_columns = dwell_event_text_columns() -%}
+        {%- set is_not_text = {} -%}
+        {%- for column in text_columns -%}
+            {%- do is_not_text.update({column: 'json_type(' ~ column ~ ") not in ('VARCHAR', 'NULL')"}) -%}
+        {%- endfor -%}
         {%- set branch -%}
             select
                 {%- for column in columns %}
-                cast({{ column }} as varchar) as {{ column }},
+                {% if column in text_columns %}{{ column }} ->> '$'{% else %}cast({{ column }} as varchar){% endif %} as {{ column }},
                 {%- endfor %}
                 filename as source_file,
                 'json' as source_format,
-                cast(null as varchar) as file_error
+                cast(null as varchar) as file_error,
+                {{ dwell_non_text_column_list(is_not_text) }} as non_text_columns
             from read_json(
                 {{ dwell_file_list(json_files | map(attribute=0) | list) }},
                 format = 'newline_delimited',
@@ -148,7 +197,7 @@
                 filename = true,
                 columns = {
                     {%- for column in columns %}
-                    {{ dwell_string_literal(column) }}: '{{ "JSON" if column == "properties" else "VARCHAR" }}'{% if not loop.last %},{% endif %}
+                    {{ dwell_string_literal(column) }}: '{{ "JSON" if column == "properties" or column in text_columns else "VARCHAR" }}'{% if not loop.last %},{% endif %}
                     {%- endfor %}
                 }
             )
@@ -164,9 +213,15 @@
                 cast(null as varchar) as {{ column }},
                 {%- endfor %}
                 path as source_file,
-                'parquet' as source_format,
-                'not a complete Parquet file (empty, truncated or another format)' as file_error
-            from (values {% for file in unreadable_files %}({{ dwell_string_literal(file[0]) }}){% if not loop.last %}, {% endif %}{% endfor %}) as unreadable (path)
+                case when path like '%.parquet' then 'parquet' else 'json' end as source_format,
+                file_error,
+                cast(null as varchar) as non_text_columns
+            from (
+                values
+                {%- for path, _, _, file_error in unreadable_files %}
+                ({{ dwell_string_literal(path) }}, {{ dwell_string_literal(file_error) }}){% if not loop.last %},{% endif %}
+                {%- endfor %}
+            ) as unreadable (path, file_error)
         {%- endset -%}
         {%- do branches.append((branch, unreadable_files)) -%}
     {%- endif -%}
@@ -197,6 +252,7 @@
             cast(null as varchar) as source_file,
             cast(null as varchar) as source_format,
             cast(null as varchar) as file_error,
+            cast(null as varchar) as non_text_columns,
             cast(null as bigint) as source_file_size,
             cast(null as timestamp) as source_file_modified_at,
             cast(null as varchar) as load_id,
@@ -261,9 +317,4 @@
     {%- endset -%}
     {%- set ids = run_query(query).columns[0].values() | list -%}
     {{ return(none if ids | length > limit else ids) }}
-{%- endmacro %}
-
-{#- A boolean SQL expression: the text column holds a JSON object or array. -#}
-{% macro dwell_looks_like_json_container(column) -%}
-    substring({{ column }}, 1, 1) in ('{', '[')
 {%- endmacro %}

@@ -91,7 +91,7 @@ def test_optional_columns_missing_from_some_files_and_extra_columns_ignored(ware
         "event_id": ["b1"], "occurred_at": ["2026-03-01T10:01:00Z"], "user_id": ["u1"], "event_name": ["ide_search"],
         "page": ["/docs"]})
     warehouse.write_jsonl("events/c.jsonl", [
-        {"event_id": "c1", "occurred_at": "2026-03-01T10:02:00Z", "user_id": 42, "event_name": "page_view",
+        {"event_id": "c1", "occurred_at": "2026-03-01T10:02:00Z", "user_id": "u2", "event_name": "page_view",
          "session_id": "client-1", "properties": {"nested": {"x": [1, 2]}}, "unknown_key": True}])
     warehouse.build()
 
@@ -102,7 +102,7 @@ def test_optional_columns_missing_from_some_files_and_extra_columns_ignored(ware
          "properties": '{"file_ext":"py","lines":3}'},
         {"event_id": "b1", "user_id": "u1", "workspace_id": None, "page": "/docs", "client_session_id": None,
          "properties": None},
-        {"event_id": "c1", "user_id": "42", "workspace_id": None, "page": None, "client_session_id": "client-1",
+        {"event_id": "c1", "user_id": "u2", "workspace_id": None, "page": None, "client_session_id": "client-1",
          "properties": '{"nested":{"x":[1,2]}}'},
     ]
 
@@ -247,9 +247,9 @@ def test_a_load_quarantining_more_than_the_limit_fails_its_check_and_the_next_lo
 
 
 def test_the_bad_input_catalogue_is_quarantined_with_reasons_and_files_and_the_rest_loads(warehouse, capfd):
-    """Unreadable Parquet files (empty, truncated, another format), a line that is not JSON, non-UTF-8 bytes,
-    objects where names belong, timestamps before 2000, a huge properties value, an empty file and duplicate ids
-    within and across files: each row is quarantined with a reason and its file, or loads, and nothing is lost."""
+    """Unreadable files (Parquet empty, truncated, corrupt inside or another format; gzip cut short), a line that is
+    not JSON, non-UTF-8 bytes, numbers, booleans and objects where text belongs, timestamps before 2000, a huge
+    properties value, an empty file and duplicate ids within and across files: each row is quarantined with a reason and its file, or loads, and nothing is lost."""
     write_parquet(warehouse, "events/good.parquet", {
         "event_id": ["p1", "p2", "p2"],
         "occurred_at": pa.array([datetime(2026, 10, 1, 10, tzinfo=UTC)] * 3, pa.timestamp("us", tz="UTC")),
@@ -260,6 +260,21 @@ def test_the_bad_input_catalogue_is_quarantined_with_reasons_and_files_and_the_r
     (warehouse.landing / "events/truncated.parquet").write_bytes(whole[: len(whole) // 2])
     (warehouse.landing / "events/empty.parquet").write_bytes(b"")
     (warehouse.landing / "events/csv_named.parquet").write_text("event_id,user_id\ne9,u9\n")
+    # A number where text belongs, as a typed Parquet column.
+    write_parquet(warehouse, "events/typed.parquet", {
+        "event_id": ["t1"], "occurred_at": ["2026-10-01T10:00:00Z"], "user_id": [7], "event_name": ["login"]})
+    # Intact magic bytes and footer, garbage in the compressed pages between them.
+    write_parquet(warehouse, "events/corrupt.parquet", {
+        "event_id": [f"c{i}" for i in range(5000)], "occurred_at": ["2026-10-01T10:00:00Z"] * 5000,
+        "user_id": ["u1"] * 5000, "event_name": ["login"] * 5000})
+    corrupt = bytearray((warehouse.landing / "events/corrupt.parquet").read_bytes())
+    corrupt[len(corrupt) // 3: len(corrupt) // 3 + 200] = bytes(b ^ 0xFF for b in corrupt[len(corrupt) // 3: len(corrupt) // 3 + 200])
+    (warehouse.landing / "events/corrupt.parquet").write_bytes(bytes(corrupt))
+    # A gzip file cut short: DuckDB alone would load the lines before the cut and say nothing.
+    cut = warehouse.write_jsonl("events/cut.jsonl.gz", [
+        {"event_id": f"g{i}", "user_id": "u1", "event_name": "login", "occurred_at": "2026-10-01T10:00:00Z"}
+        for i in range(5000)])
+    cut.write_bytes(cut.read_bytes()[: cut.stat().st_size // 2])
     (warehouse.landing / "events/blank.jsonl").write_text("")
     huge = "x" * 2_000_000
     lines = [
@@ -273,6 +288,10 @@ def test_the_bad_input_catalogue_is_quarantined_with_reasons_and_files_and_the_r
                     "occurred_at": "2026-10-01T10:04:00Z"}).encode(),
         json.dumps({"event_id": "j5", "user_id": "u1", "event_name": "login",
                     "occurred_at": "1970-01-01T00:00:00Z"}).encode(),
+        json.dumps({"event_id": "j6", "user_id": 42, "event_name": "login",
+                    "occurred_at": "2026-10-01T10:06:00Z"}).encode(),
+        json.dumps({"event_id": "j7", "user_id": "u1", "event_name": "login", "workspace_id": True,
+                    "occurred_at": "2026-10-01T10:07:00Z"}).encode(),
         json.dumps({"event_id": "p1", "user_id": "u1", "event_name": "login",
                     "occurred_at": "2026-10-01T10:00:00Z", "received_at": "2026-10-02T00:00:00Z"}).encode(),
     ]
@@ -291,20 +310,31 @@ def test_the_bad_input_catalogue_is_quarantined_with_reasons_and_files_and_the_r
     assert quarantined == [
         {"quarantine_reason": "invalid_event_name", "file": "mixed.jsonl", "event_id": "j4"},
         {"quarantine_reason": "invalid_user_id", "file": "mixed.jsonl", "event_id": "j3"},
+        {"quarantine_reason": "invalid_user_id", "file": "mixed.jsonl", "event_id": "j6"},
+        {"quarantine_reason": "invalid_user_id", "file": "typed.parquet", "event_id": "t1"},
+        {"quarantine_reason": "invalid_workspace_id", "file": "mixed.jsonl", "event_id": "j7"},
         {"quarantine_reason": "missing_event_id", "file": "mixed.jsonl", "event_id": None},
         {"quarantine_reason": "missing_event_id", "file": "mixed.jsonl", "event_id": None},
         {"quarantine_reason": "occurred_before_2000", "file": "mixed.jsonl", "event_id": "j5"},
+        {"quarantine_reason": "unreadable_file", "file": "corrupt.parquet", "event_id": None},
         {"quarantine_reason": "unreadable_file", "file": "csv_named.parquet", "event_id": None},
+        {"quarantine_reason": "unreadable_file", "file": "cut.jsonl.gz", "event_id": None},
         {"quarantine_reason": "unreadable_file", "file": "empty.parquet", "event_id": None},
         {"quarantine_reason": "unreadable_file", "file": "truncated.parquet", "event_id": None},
     ]
+    errors = {row["file"]: row["file_error"] for row in warehouse.records(
+        "select regexp_extract(source_file, '[^/]+$') as file, file_error from staging.base_landing_events "
+        "where file_error is not null")}
+    assert "Snappy" in errors["corrupt.parquet"] and "gzip" in errors["cut.jsonl.gz"], errors
+    assert all("Parquet" in errors[name] or "parquet" in errors[name]
+               for name in ("csv_named.parquet", "empty.parquet", "truncated.parquet")), errors
     duplicates = warehouse.records("select event_id, regexp_extract(source_file, '[^/]+$') as file "
                                    "from staging.stg_events_duplicates order by all")
     assert duplicates == [{"event_id": "p1", "file": "mixed.jsonl"}, {"event_id": "p2", "file": "good.parquet"}]
     audit = warehouse.records("select rows_read, events_staged, events_quarantined, events_duplicate, "
                               "files_unreadable from marts.rpt_load_audit")
-    assert audit == [{"rows_read": 3 + 3 + 7, "events_staged": 3, "events_quarantined": 8, "events_duplicate": 2,
-                      "files_unreadable": 3}]
+    assert audit == [{"rows_read": 3 + 1 + 5 + 9, "events_staged": 3, "events_quarantined": 13, "events_duplicate": 2,
+                      "files_unreadable": 5}]
 
     # The next load is judged on its own files.
     warehouse.write_jsonl("events/next.jsonl", [

@@ -47,6 +47,7 @@ parsed as (
         source_file,
         source_format,
         file_error,
+        ',' || non_text_columns || ',' as non_text_columns,
         load_id,
         loaded_at
     from landed
@@ -79,10 +80,10 @@ validated as (
             when event_id is null then 'missing_event_id'
             when user_id is null then 'missing_user_id'
             when event_name is null then 'missing_event_name'
-            -- A JSON object or array where a name or id belongs (the reader keeps it as its JSON text).
-            when {{ dwell_looks_like_json_container('event_id') }} then 'invalid_event_id'
-            when {{ dwell_looks_like_json_container('user_id') }} then 'invalid_user_id'
-            when {{ dwell_looks_like_json_container('event_name') }} then 'invalid_event_name'
+            -- A number, boolean, object or array where text belongs (the reader keeps its JSON text).
+            {%- for column in ['event_id', 'user_id', 'event_name'] %}
+            when non_text_columns like '%,{{ column }},%' then 'invalid_{{ column }}'
+            {%- endfor %}
             when nullif(trim(occurred_at_raw), '') is null then 'missing_occurred_at'
             when occurred_at is null then 'unparseable_occurred_at'
             -- Before any product emitted events: a zeroed or defaulted client clock.
@@ -93,6 +94,9 @@ validated as (
             when {{ dwell_epoch_microseconds('occurred_at') }} - {{ dwell_epoch_microseconds('parsed_received_at') }}
                 > {{ future_tolerance_us }}
                 then 'occurred_after_received'
+            {%- for column in dwell_event_text_columns() if column not in ['event_id', 'user_id', 'event_name'] %}
+            when non_text_columns like '%,{{ column }},%' then 'invalid_{{ column }}'
+            {%- endfor %}
         end as quarantine_reason
     from parsed
 
