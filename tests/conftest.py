@@ -24,9 +24,12 @@ class Warehouse:
     target: Path
 
     def build(self, *, select: str | None = None, dbt_vars: Mapping[str, Any] | None = None,
-              full_refresh: bool = False) -> None:
-        """dbt build without the unit tests (tests/test_dbt_unit_tests.py runs those)."""
-        args = ["build", "--quiet", "--target-path", str(self.target), "--exclude", "test_type:unit",
+              full_refresh: bool = False, data_tests: bool = False) -> None:
+        """dbt build without the unit tests (tests/test_dbt_unit_tests.py runs those) and, unless asked, without the
+        data tests: they take half of a small build, and the tests compare the tables themselves. Full refreshes
+        (assert_equal_to_a_full_refresh), the main job and every Dagster run keep them."""
+        excluded = ["test_type:unit", *([] if data_tests else ["test_type:data"])]
+        args = ["build", "--quiet", "--target-path", str(self.target), "--exclude", *excluded,
                 *(["--full-refresh"] if full_refresh else [])]
         if select:
             # Only the tests of the selected models: a relationship test may point at an unselected one.
@@ -77,7 +80,7 @@ def assert_equal_to_a_full_refresh(warehouse: Warehouse, tmp_path: Path, monkeyp
         incremental = {table: warehouse.records(f"select * from {table} order by all") for table in tables}
         full = Warehouse(landing=warehouse.landing, path=tmp_path / "full.duckdb", target=tmp_path / "full-target")
         monkeypatch.setenv("DWELL_DUCKDB_PATH", str(full.path))
-        full.build(dbt_vars=dbt_vars, full_refresh=True)
+        full.build(dbt_vars=dbt_vars, full_refresh=True, data_tests=True)
         refreshed = {table: full.records(f"select * from {table} order by all") for table in incremental}
         for table, rows in incremental.items():
             assert rows == refreshed[table], table

@@ -233,7 +233,7 @@ def test_a_load_quarantining_more_than_the_limit_fails_its_check_and_the_next_lo
         {"event_id": "e3", "user_id": "u1", "occurred_at": "2026-10-01T10:02:00Z"},
     ])
     with pytest.raises(DbtCommandError):
-        warehouse.build(dbt_vars=limit)
+        warehouse.build(dbt_vars=limit, data_tests=True)
     assert "assert_load_quarantine_share_within_limit" in capfd.readouterr().out
     # The check describes data that was loaded: the load and its session stay.
     assert warehouse.records("select rows_read, events_quarantined from marts.rpt_load_audit") == [
@@ -243,7 +243,7 @@ def test_a_load_quarantining_more_than_the_limit_fails_its_check_and_the_next_lo
     warehouse.write_jsonl("events/second.jsonl", [
         {"event_id": "e4", "user_id": "u1", "event_name": "ide_search", "occurred_at": "2026-10-01T10:03:00Z"},
     ])
-    warehouse.build(dbt_vars=limit)
+    warehouse.build(dbt_vars=limit, data_tests=True)
 
 
 def test_the_bad_input_catalogue_is_quarantined_with_reasons_and_files_and_the_rest_loads(warehouse, capfd):
@@ -298,7 +298,7 @@ def test_the_bad_input_catalogue_is_quarantined_with_reasons_and_files_and_the_r
     (warehouse.landing / "events/mixed.jsonl").write_bytes(b"\n".join(lines) + b"\n")
 
     with pytest.raises(DbtCommandError):
-        warehouse.build()
+        warehouse.build(data_tests=True)
     assert "assert_load_read_every_file" in capfd.readouterr().out
 
     assert list(staged(warehouse).event_id) == ["j1", "p1", "p2"]
@@ -339,4 +339,4 @@ def test_the_bad_input_catalogue_is_quarantined_with_reasons_and_files_and_the_r
     # The next load is judged on its own files.
     warehouse.write_jsonl("events/next.jsonl", [
         {"event_id": "n1", "user_id": "u1", "event_name": "logout", "occurred_at": "2026-10-01T10:30:00Z"}])
-    warehouse.build()
+    warehouse.build(data_tests=True)

@@ -209,5 +209,5 @@ def test_incremental_loads_under_a_rate_equal_a_full_refresh(warehouse, tmp_path
     # Another rate without a full refresh would mix two samples: the build stops.
     use_warehouse(monkeypatch, warehouse.path)
     with pytest.raises(DbtCommandError):
-        warehouse.build(dbt_vars={"sampling_rate": 0.6})
+        warehouse.build(dbt_vars={"sampling_rate": 0.6}, data_tests=True)
     assert "assert_one_sampling_rate" in capfd.readouterr().out
