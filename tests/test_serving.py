@@ -13,7 +13,6 @@ import pytest
 from dagster import DagsterInstance
 
 from orchestration import pipeline, serving
-from orchestration.dbt_invoke import run_dbt
 from orchestration.sample_data import generate_sample
 
 # Queries the serving copy in a loop until told to stop, and writes every observation as a JSON line: the row
@@ -49,10 +48,6 @@ def land_received_dates(sample, landing, dates) -> None:
             shutil.copy2(path, landing / relative)
 
 
-def build(warehouse) -> None:
-    run_dbt(["build", "--quiet", "--exclude", "test_type:unit", "--target-path", str(warehouse.target)])
-
-
 def test_a_reader_sees_only_whole_published_snapshots_during_runs(warehouse, tmp_path):
     sample = tmp_path / "sample"
     generate_sample(sample, users=12, days=4, seed=11)
@@ -61,7 +56,7 @@ def test_a_reader_sees_only_whole_published_snapshots_during_runs(warehouse, tmp
     serving_dir = tmp_path / "serving"
 
     land_received_dates(sample, warehouse.landing, dates[:1])
-    build(warehouse)
+    warehouse.build()
     published = [serving.publish(warehouse.path, serving_dir).row_counts]
 
     log, stop = tmp_path / "reader.jsonl", tmp_path / "stop"
@@ -70,7 +65,7 @@ def test_a_reader_sees_only_whole_published_snapshots_during_runs(warehouse, tmp
         for date in dates[1:]:
             land_received_dates(sample, warehouse.landing, [date])
             # The run writes the warehouse while the reader holds the serving copy open: neither waits.
-            build(warehouse)
+            warehouse.build()
             published.append(serving.publish(warehouse.path, serving_dir).row_counts)
         time.sleep(1)
     finally:
@@ -150,7 +145,7 @@ def test_bad_settings_and_unwritable_targets_fail_clearly_and_quoted_values_stay
         serving.publish(warehouse.path, tmp_path / "serving")
 
     generate_sample(warehouse.landing, users=5, days=1, seed=2)
-    build(warehouse)
+    warehouse.build()
     serving_dir = tmp_path / "serving"
     first = serving.publish(warehouse.path, serving_dir)
 
