@@ -17,7 +17,8 @@ def dagster_instance():
 
 
 def build(full_refresh: bool) -> None:
-    """Materialize every asset through Dagster: reference models, all daily partitions in one run, lifetime marts."""
+    """Materialize every asset through Dagster: reference models, the landed daily partitions in one run, lifetime
+    marts."""
     settings.pin_paths()
     settings.duckdb_path().parent.mkdir(parents=True, exist_ok=True)
     # Imported here: loading the definitions needs dbt's manifest, which `dwell run` may have to build first.
