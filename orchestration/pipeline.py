@@ -45,8 +45,8 @@ def landed_partition_range() -> tuple[str, str] | None:
     if not partition_keys:
         return None
     existing = set(partition_keys)
-    landed = sorted(key for key in (day.isoformat() for day in landing.event_dates(landing.event_files(settings.landing_dir())))
-                    if key in existing)
+    event_dates = landing.event_dates(landing.event_files(settings.landing_dir()))
+    landed = sorted(key for key in (day.isoformat() for day in event_dates) if key in existing)
     return (landed[0], landed[-1]) if landed else (partition_keys[-1], partition_keys[-1])
 
 
