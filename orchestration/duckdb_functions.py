@@ -1,7 +1,9 @@
 """SQL functions dwell's dbt models call on DuckDB, registered on dbt-duckdb's connections by the profile's
-`plugins` entry (profiles.yml). They do what SQL cannot: catch a read error and report it instead of failing."""
+`plugins` entry (profiles.yml). They do what SQL cannot: catch a read error and report it instead of failing.
+The plugin also applies DWELL_DUCKDB_MEMORY_LIMIT, DuckDB's memory_limit, when it is set."""
 
 import gzip
+import os
 
 import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
@@ -49,5 +51,9 @@ def event_file_error(path: str | None) -> str | None:
 
 class Plugin(BasePlugin):
     def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
+        # Here rather than in the profile's settings: DuckDB has no value that means "its own default".
+        memory_limit = os.environ.get("DWELL_DUCKDB_MEMORY_LIMIT")
+        if memory_limit:
+            conn.execute(f"set memory_limit = {_sql_string(memory_limit)}")
         conn.create_function("dwell_event_file_error", event_file_error, ["VARCHAR"], "VARCHAR",
                              null_handling="special", side_effects=True)

@@ -1,7 +1,9 @@
-"""The incremental-cost benchmark still runs end to end (a tiny size; timings are printed, never asserted)."""
+"""The benchmarks still run end to end (a tiny size; timings are printed, never asserted)."""
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 from orchestration.settings import PROJECT_DIR
 
@@ -12,3 +14,28 @@ def test_incremental_cost_benchmark_smoke(tmp_path):
         cwd=PROJECT_DIR, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "incremental" in result.stdout and "full" in result.stdout
+
+
+def test_harness_smoke(tmp_path):
+    workdir = tmp_path / "harness"
+    result = subprocess.run(
+        [sys.executable, "bench/harness.py", "--smoke", "--workdir", str(workdir)],
+        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    results = (workdir / "RESULTS.md").read_text()
+    assert "every method found" in results
+    for step in ["dwell session models", "dwell whole warehouse", "dwell one more day", "dwell 1% late events",
+                 "DuckDB query", "pandas", "DuckDB scan (bound)", "DuckDB sort (bound)"]:
+        assert f"| {step} |" in results
+    assert "dwell session models ÷ DuckDB query" in results
+
+
+def test_memory_limit_reaches_dbt_runs(tmp_path):
+    """DWELL_DUCKDB_MEMORY_LIMIT (what the harness's --memory-limit sets) is DuckDB's memory_limit in dbt runs."""
+    env = {**os.environ, "DWELL_DUCKDB_MEMORY_LIMIT": "1GB", "DWELL_DUCKDB_PATH": str(tmp_path / "limit.duckdb")}
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), "show", "--quiet", "--inline",
+         "select current_setting('memory_limit') as memory_limit", "--target-path", str(tmp_path / "target")],
+        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "953.6 MiB" in result.stdout
