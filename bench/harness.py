@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
+import incremental_cost
 import peers
 from incremental_cost import (
     REPO_ROOT,
@@ -53,29 +54,8 @@ LATE_EVENTS = "dwell 1% late events"
 LATE_WHOLE_WAREHOUSE = "dwell whole warehouse, late events included"
 
 
-@dataclasses.dataclass(frozen=True)
-class Workdir:
-    root: Path
-
-    @property
-    def sample(self) -> Path:
-        return self.root / "sample"
-
-    @property
-    def landing(self) -> Path:
-        return self.root / "landing"
-
-    @property
-    def warehouses(self) -> Path:
-        return self.root / "warehouses"
-
-    @property
-    def target(self) -> Path:
-        return self.root / "target"
-
-    @property
-    def logs(self) -> Path:
-        return self.root / "logs"
+class Workdir(incremental_cost.Workdir):
+    """incremental_cost's folders, plus the peers' input and output and DuckDB's spill files."""
 
     @property
     def exports(self) -> Path:
@@ -84,14 +64,6 @@ class Workdir:
     @property
     def spill(self) -> Path:
         return self.root / "spill"
-
-    @property
-    def warehouse(self) -> Path:
-        # The file name is the catalog name the views were created under.
-        return self.warehouses / "working.duckdb"
-
-    def snapshot(self, name: str) -> Path:
-        return self.warehouses / f"{name}.duckdb"
 
     @property
     def events(self) -> Path:
