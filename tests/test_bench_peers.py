@@ -26,7 +26,6 @@ def run_method(method, rules, events_path, output, spill):
     elif method == "pandas":
         peers.pandas_sessions(rules, events_path, output)
     else:
-        pytest.importorskip("polars", reason="polars is the optional `bench` extra")
         peers.polars_sessions(rules, events_path, output)
 
 
