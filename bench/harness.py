@@ -160,7 +160,7 @@ def time_dbt(work: Workdir, name: str, events: int, start: str, runs: int, *args
         seconds, rss = timed_child(work, name, [__file__, "--dbt-child", json.dumps(dbt_args(work, *args))])
         step.seconds.append(seconds)
         step.peak_rss_bytes.append(rss)
-    print(f"  {name}: {step.median:.2f}s (median of {runs})", flush=True)
+    print(f"  ran {name} ({runs}x); times are shown once every method agrees", flush=True)
     return step
 
 
@@ -175,7 +175,7 @@ def time_peer(work: Workdir, kind: str, events: int, rules: peers.Rules, runs: i
         seconds, rss = timed_child(work, kind, [peers.__file__, json.dumps(spec)])
         step.seconds.append(seconds)
         step.peak_rss_bytes.append(rss)
-    print(f"  {kind}: {step.median:.2f}s (median of {runs})", flush=True)
+    print(f"  ran {kind} ({runs}x); times are shown once every method agrees", flush=True)
     return step, output
 
 
