@@ -31,7 +31,7 @@ import incremental_cost
 import peers
 from incremental_cost import (
     REPO_ROOT,
-    SAMPLE_EVENTS_PER_USER_DAY,
+    complete_sample_args,
     copy_warehouse,
     land,
     last_received_date,
@@ -41,11 +41,12 @@ from incremental_cost import (
     write_late_events,
 )
 from orchestration.dbt_invoke import run_dbt
-from peers import DUCKDB_QUERY, PANDAS, POLARS, SCAN, SORT
 from orchestration.sample_data import generate_sample
+from peers import DUCKDB_QUERY, PANDAS, POLARS, SCAN, SORT
 
 SMOKE = {"events": 20_000, "days": 10, "runs": 1}
 WORK_SUBDIRS = ("sample", "landing", "warehouses", "target", "logs", "exports", "spill")
+EVENTS_FILE = "counted_events.parquet"
 SESSION_MODELS = ["--select", "+fct_sessions", "+fct_session_events", "--exclude", "+stg_landed_events"]
 DWELL_SESSIONS = "dwell session models"
 WHOLE_WAREHOUSE = "dwell whole warehouse"
@@ -55,19 +56,10 @@ LATE_WHOLE_WAREHOUSE = "dwell whole warehouse, late events included"
 
 
 class Workdir(incremental_cost.Workdir):
-    """incremental_cost's folders, plus the peers' input and output and DuckDB's spill files."""
+    """incremental_cost's folders, plus the peers' input and output files and DuckDB's spill files."""
 
-    @property
-    def exports(self) -> Path:
-        return self.root / "exports"
-
-    @property
-    def spill(self) -> Path:
-        return self.root / "spill"
-
-    @property
-    def events(self) -> Path:
-        return self.exports / "counted_events.parquet"
+    def peer_file(self, name: str) -> Path:
+        return self.root / "exports" / name
 
 
 @dataclasses.dataclass
@@ -107,14 +99,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.smoke:
         args.events, args.days, args.runs = SMOKE["events"], SMOKE["days"], SMOKE["runs"]
         args.results = args.workdir / "RESULTS.md"
-    if args.users is None:
-        args.users = max(1, round(args.events / args.days / SAMPLE_EVENTS_PER_USER_DAY))
-    if args.days < 2 or args.runs < 1:
-        parser.error("--days must be at least 2 and --runs at least 1")
-    args.workdir = args.workdir.resolve()
-    if args.workdir == REPO_ROOT or REPO_ROOT in args.workdir.parents:
-        parser.error("--workdir must be outside the repository")
-    return args
+    return complete_sample_args(parser, args)
 
 
 def session_rules() -> peers.Rules:
@@ -167,9 +152,9 @@ def time_dbt(work: Workdir, name: str, events: int, start: str, runs: int, *args
 def time_peer(work: Workdir, kind: str, events: int, rules: peers.Rules, runs: int,
               memory_limit: str | None) -> tuple[Step, Path]:
     step = Step(kind, events)
-    output = work.exports / f"{kind.split()[0].lower()}_sessions.parquet"
-    spec = {"method": kind, "rules": dataclasses.asdict(rules), "events": str(work.events), "output": str(output),
-            "spill": str(work.spill), "memory_limit": memory_limit}
+    output = work.peer_file(f"{kind.split()[0].lower()}_sessions.parquet")
+    spec = {"method": kind, "rules": dataclasses.asdict(rules), "events": str(work.peer_file(EVENTS_FILE)),
+            "output": str(output), "spill": str(work.root / "spill"), "memory_limit": memory_limit}
     for _ in range(runs):
         output.unlink(missing_ok=True)
         seconds, rss = timed_child(work, kind, [peers.__file__, json.dumps(spec)])
@@ -213,10 +198,10 @@ def export_counted_events(work: Workdir, rules: peers.Rules) -> int:
                 select {columns}
                 from intermediate.int_events_categorized
                 where counts_toward_session
-            ) to {peers.sql_string(str(work.events))} (format parquet)
+            ) to {peers.sql_string(str(work.peer_file(EVENTS_FILE)))} (format parquet)
         """)
         return connection.execute(
-            f"select count(*) from read_parquet({peers.sql_string(str(work.events))})"
+            f"select count(*) from read_parquet({peers.sql_string(str(work.peer_file(EVENTS_FILE)))})"
         ).fetchone()[0]
 
 

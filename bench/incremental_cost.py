@@ -136,6 +136,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.smoke:
         args.events, args.days, args.runs, args.with_tests = SMOKE["events"], SMOKE["days"], SMOKE["runs"], True
+    return complete_sample_args(parser, args)
+
+
+def complete_sample_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.Namespace:
+    """The default user count for the sample's density, checked sizes and an absolute workdir outside the
+    repository (shared with bench/harness.py)."""
     if args.users is None:
         args.users = max(1, round(args.events / args.days / SAMPLE_EVENTS_PER_USER_DAY))
     if args.days < 2 or args.runs < 1:

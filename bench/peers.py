@@ -169,7 +169,8 @@ def duckdb_scan(events: Path, memory_limit: str | None, spill_dir: Path) -> None
     """Reading every column once: no method can be faster."""
     with duckdb_connection(memory_limit, spill_dir) as connection:
         connection.execute(
-            f"select count(*), max(event_id), max(event_name), max(occurred_at) from read_parquet({sql_string(str(events))})"
+            "select count(*), max(event_id), max(event_name), max(occurred_at)"
+            f" from read_parquet({sql_string(str(events))})"
         ).fetchall()
 
 
