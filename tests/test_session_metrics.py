@@ -20,6 +20,10 @@ METRICS = [
     {"name": "distinct_pages", "aggregation": "count_distinct", "column": "page"},
     {"name": "bytes_opened", "event_names": ["ide_file_opened"], "aggregation": "sum", "property": "size_bytes"},
     {"name": "events", "aggregation": "count"},
+    # Properties are read only for the event names sum metrics name, unless one names none.
+    {"name": "build_ms", "event_names": ["build_succeeded", "build_failed"], "aggregation": "sum",
+     "property": "duration_ms"},
+    {"name": "all_ms", "aggregation": "sum", "property": "duration_ms"},
 ]
 
 
@@ -35,6 +39,10 @@ def number(properties, key):
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
+def property_sum(events: pd.DataFrame, key: str) -> float:
+    return float(sum(v for v in (number(p, key) for p in events.properties) if v is not None))
+
+
 def expected_metrics(events: pd.DataFrame) -> dict[tuple[str, str], float]:
     expected = {}
     for session_id, session in events.groupby("session_id"):
@@ -42,9 +50,11 @@ def expected_metrics(events: pd.DataFrame) -> dict[tuple[str, str], float]:
         opened = session[session.event_name == "ide_file_opened"]
         expected[(session_id, "build_failures")] = float(len(builds))
         expected[(session_id, "distinct_pages")] = float(session.page.dropna().nunique())
-        expected[(session_id, "bytes_opened")] = float(
-            sum(v for v in (number(p, "size_bytes") for p in opened.properties) if v is not None))
+        expected[(session_id, "bytes_opened")] = property_sum(opened, "size_bytes")
         expected[(session_id, "events")] = float(len(session))
+        builds_ended = session[session.event_name.isin(["build_succeeded", "build_failed"])]
+        expected[(session_id, "build_ms")] = property_sum(builds_ended, "duration_ms")
+        expected[(session_id, "all_ms")] = property_sum(session, "duration_ms")
     return expected
 
 
@@ -71,7 +81,9 @@ def test_session_metrics_match_pandas_on_generated_data(warehouse):
     expected = expected_metrics(events)
     assert actual.keys() == expected.keys()
     assert all(actual[key] == pytest.approx(value) for key, value in expected.items())
-    assert sum(value for (_, name), value in expected.items() if name == "bytes_opened") > 0
+    totals = {name: sum(value for (_, metric), value in expected.items() if metric == name)
+              for name in ("bytes_opened", "build_ms", "all_ms")}
+    assert totals["bytes_opened"] > 0 and 0 < totals["build_ms"] < totals["all_ms"]
 
 
 def test_engagement_tier_boundaries(warehouse):

@@ -13,7 +13,17 @@
     sessions this run changes are measured again from their events; the others keep their rows. #}
 
 {%- set metrics = dwell_session_metric_definitions(var('session_metrics')) %}
-{%- set needs_properties = metrics | selectattr('aggregation', 'equalto', 'sum') | list | length > 0 %}
+{%- set property_metrics = metrics | selectattr('aggregation', 'equalto', 'sum') | list %}
+{#- Only the events a sum metric counts need their properties, unless one sum metric counts every event. #}
+{%- set property_event_names = [] %}
+{%- set every_event_metrics = [] %}
+{%- for metric in property_metrics %}
+    {%- if 'event_names' in metric %}
+        {%- do property_event_names.extend(metric['event_names']) %}
+    {%- else %}
+        {%- do every_event_metrics.append(metric['name']) %}
+    {%- endif %}
+{%- endfor %}
 
 with session_events as (
 
@@ -21,12 +31,18 @@ with session_events as (
 
 ),
 
-{% if needs_properties -%}
+{% if property_metrics -%}
 event_properties as (
 
     select event_id, properties
     from {{ ref('stg_events') }}
-    where event_id in (select event_id from session_events)
+    where true
+        {%- if not every_event_metrics %}
+        and {{ dwell_in_list('event_name', property_event_names | unique | list) }}
+        {%- endif %}
+        {%- if is_incremental() %}
+        and event_id in (select event_id from session_events)
+        {%- endif %}
 
 ),
 
