@@ -132,17 +132,40 @@ candidates as (
 ),
 {%- endif %}
 
+repeated_ids as (
+
+    select event_id
+    from candidates
+    where quarantine_reason is null
+    group by event_id
+    having count(*) > 1
+
+),
+
+-- Ranking sorts whole rows, so only the valid ids that arrived more than once go through it: every other valid row
+-- is the only copy of its id, and a quarantined row's rank would not change its status.
 ranked as (
+
+    select
+        candidates.*,
+        1 as copy_number
+    from candidates
+    where quarantine_reason is not null
+        or event_id not in (select event_id from repeated_ids)
+
+    union all
 
     select
         candidates.*,
         -- Of several copies of one event_id the earliest received wins; the rest only make ties deterministic.
         row_number() over (
-            partition by event_id, quarantine_reason is null
+            partition by event_id
             order by received_at, occurred_at, source_file, load_id, user_id, event_name, workspace_id,
                 organization_id, project_id, platform, page, client_session_id, properties
         ) as copy_number
     from candidates
+    where quarantine_reason is null
+        and event_id in (select event_id from repeated_ids)
 
 ),
 
