@@ -14,15 +14,26 @@
 
     It returns every input column plus: session_id, session_start_at, session_start_reason,
     event_number_in_session, seconds_since_previous_event, seconds_since_session_start,
-    is_last_event_in_session, occurred_us. -#}
+    is_last_event_in_session, occurred_us; and for each name: condition of counted_events (sessions without a
+    maximum length only), a column of that name counting the events before this one in its session for which the
+    condition holds. -#}
 
-{% macro dwell_sessionize(events, partition_by, timeout_seconds, restart_events, end_events, max_length_seconds, segment_by=[]) -%}
+{% macro dwell_sessionize(events, partition_by, timeout_seconds, restart_events, end_events, max_length_seconds, segment_by=[], counted_events={}) -%}
     {%- set partition_by = dwell_session_partition(partition_by) -%}
     {%- set timeout_us = dwell_microseconds(dwell_seconds_setting('session_timeout_seconds', timeout_seconds)) -%}
     {%- set max_length = dwell_seconds_setting('session_max_length_seconds', max_length_seconds, allow_disable=true) -%}
     {%- set max_length_us = none if max_length is none else dwell_microseconds(max_length) -%}
     {%- set segment_by = dwell_identifier_list('segment_by', segment_by) if segment_by else [] -%}
-    {{ return(adapter.dispatch('dwell_sessionize', 'dwell')(events, partition_by, segment_by, timeout_us, restart_events, end_events, max_length_us)) }}
+    {%- if counted_events is not mapping -%}
+        {{ exceptions.raise_compiler_error("counted_events must map column names to conditions, got: " ~ counted_events) }}
+    {%- endif -%}
+    {%- if counted_events -%}
+        {%- do dwell_identifier_list('counted_events', counted_events.keys() | list) -%}
+        {%- if max_length_us is not none -%}
+            {{ exceptions.raise_compiler_error("counted_events needs sessions without a maximum length") }}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(adapter.dispatch('dwell_sessionize', 'dwell')(events, partition_by, segment_by, timeout_us, restart_events, end_events, max_length_us, counted_events)) }}
 {%- endmacro %}
 
 {% macro dwell_microseconds(seconds) -%}
@@ -42,8 +53,13 @@
     {{ return(columns) }}
 {%- endmacro %}
 
-{% macro default__dwell_sessionize(events, partition_by, segment_by, timeout_us, restart_events, end_events, max_length_us) -%}
+{#- Each window pass sorts every event with all its columns, so the passes are as few as the rules allow: one for
+    the neighbouring events, one running over the partition. Without a maximum length an activity session is a
+    session, and its values are those of the latest session start the running pass has seen. A maximum length cuts
+    activity sessions at offsets from their start, which only the running pass knows, so it takes a third pass. -#}
+{% macro default__dwell_sessionize(events, partition_by, segment_by, timeout_us, restart_events, end_events, max_length_us, counted_events) -%}
     {%- set partition = (partition_by + segment_by) | join(', ') -%}
+    {%- set is_start = 'dwell_activity_start_reason is not null' -%}
     with dwell_timed as (
         select
             dwell_source.*,
@@ -51,51 +67,88 @@
         from {{ events }} as dwell_source
     ),
 
-    dwell_with_previous as (
+    dwell_neighbours as (
         select
             dwell_timed.*,
             lag(occurred_us) over dwell_partition as dwell_previous_us,
             lag(event_name) over dwell_partition as dwell_previous_event_name
+            {%- if max_length_us is none %},
+            row_number() over dwell_partition as dwell_partition_row,
+            lead(occurred_us) over dwell_partition as dwell_next_us,
+            lead(event_name) over dwell_partition as dwell_next_event_name
+            {%- for column, condition in counted_events.items() %},
+            coalesce(sum(case when {{ condition }} then 1 else 0 end) over (
+                dwell_partition rows between unbounded preceding and 1 preceding
+            ), 0) as dwell_{{ column }}_in_partition
+            {%- endfor %}
+            {%- endif %}
         from dwell_timed
         window dwell_partition as (partition by {{ partition }} order by occurred_at, event_id)
     ),
 
     dwell_flagged as (
         select
-            dwell_with_previous.*,
+            dwell_neighbours.*,
             case
                 when dwell_previous_us is null then 'first_event'
                 when {{ dwell_in_list('event_name', restart_events) }} then 'restart_event'
                 when {{ dwell_in_list('dwell_previous_event_name', end_events) }} then 'after_end_event'
                 when occurred_us - dwell_previous_us > {{ timeout_us }} then 'inactivity'
             end as dwell_activity_start_reason
-        from dwell_with_previous
+            {%- if max_length_us is none %},
+            -- The next event starts a session by the same rules as above.
+            case
+                when dwell_next_us is null then true
+                when {{ dwell_in_list('dwell_next_event_name', restart_events) }} then true
+                when {{ dwell_in_list('event_name', end_events) }} then true
+                when dwell_next_us - occurred_us > {{ timeout_us }} then true
+                else false
+            end as is_last_event_in_session
+            {%- endif %}
+        from dwell_neighbours
     ),
 
-    dwell_activity_sessions as (
+    {% if max_length_us is none -%}
+    dwell_sessionized as (
         select
             dwell_flagged.*,
-            sum(case when dwell_activity_start_reason is not null then 1 else 0 end)
-                over dwell_running as dwell_activity_session_number,
-            max(case when dwell_activity_start_reason is not null then occurred_us end)
-                over dwell_running as dwell_activity_start_us
+            dwell_partition_row + 1 - max(case when {{ is_start }} then dwell_partition_row end)
+                over dwell_running as event_number_in_session,
+            {{ dwell_last_non_null('case when ' ~ is_start ~ ' then event_id end') }}
+                over dwell_running as dwell_first_event_id,
+            max(case when {{ is_start }} then occurred_at end) over dwell_running as session_start_at,
+            max(case when {{ is_start }} then occurred_us end) over dwell_running as dwell_session_start_us,
+            {{ dwell_last_non_null('dwell_activity_start_reason') }} over dwell_running as session_start_reason,
+            case when dwell_activity_start_reason is null then dwell_previous_us end as dwell_previous_in_session_us
+            {%- for column in counted_events %},
+            cast(
+                dwell_{{ column }}_in_partition
+                - max(case when {{ is_start }} then dwell_{{ column }}_in_partition end) over dwell_running
+                as {{ dbt.type_bigint() }}
+            ) as {{ column }}
+            {%- endfor %}
         from dwell_flagged
         window dwell_running as (
             partition by {{ partition }}
             order by occurred_at, event_id
             rows between unbounded preceding and current row
         )
-    ),
-
+    )
+    {%- else -%}
     dwell_pieces as (
         select
-            dwell_activity_sessions.*,
-            {% if max_length_us is none -%}
-            0
-            {%- else -%}
-            cast(floor((occurred_us - dwell_activity_start_us) / {{ max_length_us }}) as bigint)
-            {%- endif %} as dwell_piece
-        from dwell_activity_sessions
+            dwell_flagged.*,
+            sum(case when {{ is_start }} then 1 else 0 end) over dwell_running as dwell_activity_session_number,
+            cast(floor(
+                (occurred_us - max(case when {{ is_start }} then occurred_us end) over dwell_running)
+                / {{ max_length_us }}
+            ) as bigint) as dwell_piece
+        from dwell_flagged
+        window dwell_running as (
+            partition by {{ partition }}
+            order by occurred_at, event_id
+            rows between unbounded preceding and current row
+        )
     ),
 
     dwell_sessionized as (
@@ -114,6 +167,7 @@
             order by occurred_at, event_id
         )
     )
+    {%- endif %}
 
     select
         dwell_sessionized.*,

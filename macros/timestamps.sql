@@ -37,6 +37,19 @@
     arg_min({{ value }}, {{ order_by }}) filter (where {{ value }} is not null)
 {%- endmacro %}
 
+{#- The last non-null value of an expression in a window frame; the caller appends the over clause. -#}
+{% macro dwell_last_non_null(value) -%}
+    {{ return(adapter.dispatch('dwell_last_non_null', 'dwell')(value)) }}
+{%- endmacro %}
+
+{% macro default__dwell_last_non_null(value) -%}
+    last_value({{ value }}) ignore nulls
+{%- endmacro %}
+
+{% macro duckdb__dwell_last_non_null(value) -%}
+    last_value({{ value }} ignore nulls)
+{%- endmacro %}
+
 {#- Sum of durations in seconds that are whole microseconds, exact and independent of row order (a plain sum of
     doubles is not, so incremental and full builds could differ in the last bits). -#}
 {% macro dwell_sum_seconds(seconds) -%}

@@ -37,6 +37,7 @@ workspace_events as (
 
 ),
 
+-- A blur ends the focus period it is in, so an event's period is 1 + the blurs before it in its workspace session.
 sessionized as (
 
     {{ dwell_sessionize(
@@ -46,21 +47,8 @@ sessionized as (
         restart_events=[],
         end_events=[],
         max_length_seconds=none,
+        counted_events={'blurs_before': "event_name = 'workspace_blur'"},
     ) }}
-
-),
-
--- A blur ends the focus period it is in, so an event's period is 1 + the blurs before it in its workspace session.
-numbered as (
-
-    select
-        sessionized.*,
-        cast(1 + coalesce(sum(case when event_name = 'workspace_blur' then 1 else 0 end) over (
-            partition by session_id
-            order by event_number_in_session
-            rows between unbounded preceding and 1 preceding
-        ), 0) as bigint) as micro_session_number
-    from sessionized
 
 ),
 
@@ -71,7 +59,7 @@ periods as (
         parent_session_id as session_id,
         user_id,
         workspace_id,
-        micro_session_number,
+        1 + blurs_before as micro_session_number,
         {{ dwell_first_non_null('organization_id', 'event_number_in_session') }} as organization_id,
         {{ dwell_first_non_null('event_id', 'event_number_in_session') }} as first_event_id,
         min(occurred_at) as started_at,
@@ -84,8 +72,8 @@ periods as (
             when count(case when event_name = 'workspace_blur' then 1 end) > 0 then 'blur'
             else 'session_end'
         end as ended_by
-    from numbered
-    group by session_id, parent_session_id, user_id, workspace_id, micro_session_number
+    from sessionized
+    group by session_id, parent_session_id, user_id, workspace_id, blurs_before
 
 ),
 
