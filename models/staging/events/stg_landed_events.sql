@@ -112,7 +112,7 @@ earlier_copies as (
     {% if earlier_copy_ids is none -%}
     where event_id in (select event_id from validated)
     {%- else -%}
-    where {{ dwell_in_list('event_id', earlier_copy_ids) }}
+    where {{ dwell_few_rows_where(this, dwell_in_list('event_id', earlier_copy_ids)) }}
     {%- endif %}
 
 ),
