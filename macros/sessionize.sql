@@ -12,7 +12,7 @@
     an incremental run): each is sessionized as if it were a partition of its own, but session ids stay those of
     the partition.
 
-    It returns every input column plus: session_id, session_start_at, session_start_reason,
+    It returns every input column plus: session_id, session_first_event_id, session_start_at, session_start_reason,
     event_number_in_session, seconds_since_previous_event, seconds_since_session_start,
     is_last_event_in_session, occurred_us; and for each name: condition of counted_events (sessions without a
     maximum length only), a column of that name counting the events before this one in its session for which the
@@ -115,7 +115,7 @@
             dwell_partition_row + 1 - max(case when {{ is_start }} then dwell_partition_row end)
                 over dwell_running as event_number_in_session,
             {{ dwell_last_non_null('case when ' ~ is_start ~ ' then event_id end') }}
-                over dwell_running as dwell_first_event_id,
+                over dwell_running as session_first_event_id,
             max(case when {{ is_start }} then occurred_at end) over dwell_running as session_start_at,
             max(case when {{ is_start }} then occurred_us end) over dwell_running as dwell_session_start_us,
             {{ dwell_last_non_null('dwell_activity_start_reason') }} over dwell_running as session_start_reason,
@@ -155,7 +155,7 @@
         select
             dwell_pieces.*,
             row_number() over dwell_session as event_number_in_session,
-            first_value(event_id) over dwell_session as dwell_first_event_id,
+            first_value(event_id) over dwell_session as session_first_event_id,
             first_value(occurred_at) over dwell_session as session_start_at,
             first_value(occurred_us) over dwell_session as dwell_session_start_us,
             first_value(coalesce(dwell_activity_start_reason, 'max_length')) over dwell_session as session_start_reason,
@@ -171,10 +171,17 @@
 
     select
         dwell_sessionized.*,
-        {{ dbt.hash(dwell_concat_keys(partition_by + ['dwell_first_event_id'])) }} as session_id,
+        {{ dwell_session_id(partition_by, 'session_first_event_id') }} as session_id,
         (occurred_us - dwell_previous_in_session_us) / 1000000.0 as seconds_since_previous_event,
         (occurred_us - dwell_session_start_us) / 1000000.0 as seconds_since_session_start
     from dwell_sessionized
+{%- endmacro %}
+
+{#- The id of a session: a hash of its partition's columns and its first event's id. A caller that aggregates
+    dwell_sessionize's output per session can group by session_first_event_id and hash once per session; a hash per
+    event is a large share of such a query. -#}
+{% macro dwell_session_id(partition_by, first_event_id) -%}
+    {{ dbt.hash(dwell_concat_keys(partition_by + [first_event_id])) }}
 {%- endmacro %}
 
 {#- Null-safe, unambiguous concatenation of key columns for hashing. -#}

@@ -10,6 +10,8 @@
 {# Category sessions nest inside dwell sessions, so a session's category sessions depend only on its own events:
    an incremental run rebuilds exactly the sessions whose events it changes (int_sessions_changed). #}
 
+{%- set category_partition = ['user_id', 'parent_session_id', 'category'] %}
+
 with session_events as (
 
     {{ dwell_changed_session_events() }}
@@ -34,7 +36,7 @@ sessionized as (
 
     {{ dwell_sessionize(
         'category_events',
-        partition_by=['user_id', 'parent_session_id', 'category'],
+        partition_by=category_partition,
         timeout_seconds=dwell_activity_timeout_seconds(),
         restart_events=[],
         end_events=[],
@@ -46,7 +48,7 @@ sessionized as (
 final as (
 
     select
-        session_id as category_session_id,
+        {{ dwell_session_id(category_partition, 'session_first_event_id') }} as category_session_id,
         parent_session_id as session_id,
         user_id,
         category,
@@ -56,7 +58,7 @@ final as (
         count(*) as event_count,
         cast(min(occurred_at) as date) as activity_date
     from sessionized
-    group by session_id, parent_session_id, user_id, category
+    group by user_id, parent_session_id, category, session_first_event_id
 
 )
 

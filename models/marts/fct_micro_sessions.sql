@@ -14,6 +14,7 @@
    of int_sessions_changed (pre-hook) and appends them again from their events. #}
 
 {%- set timeout_seconds = dwell_seconds_setting('workspace_session_timeout_seconds', var('workspace_session_timeout_seconds')) %}
+{%- set workspace_partition = ['user_id', 'parent_session_id', 'workspace_id'] %}
 
 with session_events as (
 
@@ -42,7 +43,7 @@ sessionized as (
 
     {{ dwell_sessionize(
         'workspace_events',
-        partition_by=['user_id', 'parent_session_id', 'workspace_id'],
+        partition_by=workspace_partition,
         timeout_seconds=timeout_seconds,
         restart_events=[],
         end_events=[],
@@ -55,7 +56,7 @@ sessionized as (
 periods as (
 
     select
-        session_id as workspace_session_id,
+        {{ dwell_session_id(workspace_partition, 'session_first_event_id') }} as workspace_session_id,
         parent_session_id as session_id,
         user_id,
         workspace_id,
@@ -73,7 +74,7 @@ periods as (
             else 'session_end'
         end as ended_by
     from sessionized
-    group by session_id, parent_session_id, user_id, workspace_id, blurs_before
+    group by user_id, parent_session_id, workspace_id, session_first_event_id, blurs_before
 
 ),
 
