@@ -62,6 +62,22 @@ measured_events as (
 ),
 {%- endif %}
 
+{% if metrics -%}
+-- One pass over the events computes every metric of a session; the rows per metric come from the sessions.
+per_session as (
+
+    select
+        session_id,
+        user_id
+        {%- for metric in metrics %},
+        {{ dwell_session_metric_value(metric) }} as metric_{{ loop.index }}
+        {%- endfor %}
+    from measured_events
+    group by session_id, user_id
+
+),
+{%- endif %}
+
 final as (
 
     {% for metric in metrics -%}
@@ -69,9 +85,8 @@ final as (
         session_id,
         user_id,
         cast({{ dwell_string_literal(metric['name']) }} as {{ dbt.type_string() }}) as metric_name,
-        cast({{ dwell_session_metric_value(metric) }} as {{ dwell_type_double() }}) as metric_value
-    from measured_events
-    group by session_id, user_id
+        cast(metric_{{ loop.index }} as {{ dwell_type_double() }}) as metric_value
+    from per_session
     {% if not loop.last %}
     union all
 
