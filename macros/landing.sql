@@ -30,13 +30,10 @@
     {{ return(landing_dir.rstrip('/') if landing_dir != '/' else landing_dir) }}
 {%- endmacro %}
 
-{#- Sorted paths matching any of the glob patterns; empty while parsing. -#}
+{#- Sorted paths matching any of the glob patterns, on the duckdb target (the one that reads files); empty while
+    parsing. -#}
 {% macro dwell_find_files(patterns) -%}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
-    {{ return(adapter.dispatch('dwell_find_files', 'dwell')(patterns)) }}
-{%- endmacro %}
-
-{% macro duckdb__dwell_find_files(patterns) -%}
     {%- set query -%}
         select distinct file from (
         {%- for pattern in patterns %}
@@ -130,12 +127,16 @@
     {{ return(by_column) }}
 {%- endmacro %}
 
-{% macro duckdb__dwell_read_landed_events(already_loaded) -%}
+{#- Glob patterns of the event files under the landing directory. -#}
+{% macro dwell_event_file_patterns() -%}
     {%- set root = dwell_landing_dir() -%}
+    {{ return([root ~ '/events/**/*.parquet', root ~ '/events/**/*.jsonl', root ~ '/events/**/*.ndjson',
+               root ~ '/events/**/*.jsonl.gz', root ~ '/events/**/*.ndjson.gz']) }}
+{%- endmacro %}
+
+{% macro duckdb__dwell_read_landed_events(already_loaded) -%}
     {%- set columns = dwell_event_columns() -%}
-    {%- set found_files = duckdb__dwell_files_to_load([root ~ '/events/**/*.parquet', root ~ '/events/**/*.jsonl',
-                                                       root ~ '/events/**/*.ndjson', root ~ '/events/**/*.jsonl.gz',
-                                                       root ~ '/events/**/*.ndjson.gz'], already_loaded) -%}
+    {%- set found_files = duckdb__dwell_files_to_load(dwell_event_file_patterns(), already_loaded) -%}
     {%- set parquet_files, json_files, unreadable_files = [], [], [] -%}
     {%- for file in found_files -%}
         {%- if file[3] is not none -%}
@@ -261,9 +262,19 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- Dimension name -> its contract columns (README "Raw-data contract"). -#}
+{% macro dwell_dimension_columns() -%}
+    {{ return({
+        'organizations': ['organization_id', 'name', 'domain', 'plan', 'created_at'],
+        'users': ['user_id', 'email', 'first_name', 'last_name', 'company', 'organization_id', 'registered_at'],
+        'workspaces': ['workspace_id', 'name', 'organization_id', 'owner_user_id', 'created_at'],
+        'workspace_members': ['workspace_id', 'user_id', 'role', 'invited_at'],
+    }) }}
+{%- endmacro %}
+
 {#- One optional dimension file set: <landing>/<name>.csv|.parquet or <landing>/<name>/**. All columns as text. -#}
-{% macro dwell_read_dimension(name, columns) -%}
-    {{ return(adapter.dispatch('dwell_read_dimension', 'dwell')(name, columns)) }}
+{% macro dwell_read_dimension(name) -%}
+    {{ return(adapter.dispatch('dwell_read_dimension', 'dwell')(name, dwell_dimension_columns()[name])) }}
 {%- endmacro %}
 
 {% macro duckdb__dwell_read_dimension(name, columns) -%}

@@ -34,7 +34,7 @@
 {#- Engines without a hex-to-integer cast: the digits one by one. -#}
 {% macro default__dwell_user_hash(user_id) -%}
     ({% for digit in range(8) -%}
-        ({{ dbt.position("substring(" ~ dbt.hash(user_id) ~ ", " ~ (digit + 1) ~ ", 1)", "'0123456789abcdef'") }} - 1)
+        (cast({{ dbt.position("substring(" ~ dbt.hash(user_id) ~ ", " ~ (digit + 1) ~ ", 1)", "'0123456789abcdef'") }} as bigint) - 1)
         * {{ 16 ** (7 - digit) }}{% if not loop.last %} + {% endif %}
     {%- endfor %})
 {%- endmacro %}

@@ -60,6 +60,10 @@
     cast(json_value({{ json_text }}, '$.{{ key }}') as {{ dwell_type_double() }})
 {%- endmacro %}
 
+{% macro postgres__dwell_json_number(json_text, key) -%}
+    {{ target.schema }}.dwell_json_number({{ json_text }}, '{{ key }}')
+{%- endmacro %}
+
 {% macro duckdb__dwell_json_number(json_text, key) -%}
     case when json_valid({{ json_text }}) then try_cast(json_extract_string({{ json_text }}, '$.{{ key }}') as double) end
 {%- endmacro %}

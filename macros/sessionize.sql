@@ -172,8 +172,8 @@
     select
         dwell_sessionized.*,
         {{ dwell_session_id(partition_by, 'session_first_event_id') }} as session_id,
-        (occurred_us - dwell_previous_in_session_us) / 1000000.0 as seconds_since_previous_event,
-        (occurred_us - dwell_session_start_us) / 1000000.0 as seconds_since_session_start
+        (occurred_us - dwell_previous_in_session_us) / {{ dwell_microseconds_per_second() }} as seconds_since_previous_event,
+        (occurred_us - dwell_session_start_us) / {{ dwell_microseconds_per_second() }} as seconds_since_session_start
     from dwell_sessionized
 {%- endmacro %}
 
@@ -270,7 +270,7 @@
         first_event_id,
         session_start_at,
         session_end_at,
-        (dwell_end_us - dwell_start_us) / 1000000.0 as duration_seconds,
+        (dwell_end_us - dwell_start_us) / {{ dwell_microseconds_per_second() }} as duration_seconds,
         event_count,
         start_reason,
         end_reason,

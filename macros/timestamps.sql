@@ -11,6 +11,10 @@
     timezone('UTC', try_cast({{ text }} as timestamptz))
 {%- endmacro %}
 
+{% macro postgres__dwell_parse_timestamp(text) -%}
+    {{ target.schema }}.dwell_utc_timestamp({{ text }})
+{%- endmacro %}
+
 {#- Microseconds since the epoch as an integer: exact gap arithmetic, no unit-boundary counting. -#}
 {% macro dwell_epoch_microseconds(timestamp) -%}
     {{ return(adapter.dispatch('dwell_epoch_microseconds', 'dwell')(timestamp)) }}
@@ -50,8 +54,18 @@
     last_value({{ value }} ignore nulls)
 {%- endmacro %}
 
+{% macro postgres__dwell_last_non_null(value) -%}
+    {{ target.schema }}.dwell_last_non_null({{ value }})
+{%- endmacro %}
+
+{#- The divisor from microseconds to seconds: a double, so that the quotient is one on every engine (an integer over
+    1000000.0 is a decimal on some). -#}
+{% macro dwell_microseconds_per_second() -%}
+    cast(1000000 as {{ dwell_type_double() }})
+{%- endmacro %}
+
 {#- Sum of durations in seconds that are whole microseconds, exact and independent of row order (a plain sum of
     doubles is not, so incremental and full builds could differ in the last bits). -#}
 {% macro dwell_sum_seconds(seconds) -%}
-    sum(round({{ seconds }} * 1000000)) / 1000000.0
+    sum(round({{ seconds }} * 1000000)) / {{ dwell_microseconds_per_second() }}
 {%- endmacro %}

@@ -52,6 +52,14 @@ def command_summary(_: argparse.Namespace) -> None:
     print(summarize(settings.duckdb_path()).render())
 
 
+def command_copy_landing(_: argparse.Namespace) -> None:
+    from orchestration.landing_copy import copy_landing_to_postgres
+
+    settings.pin_paths()
+    copied = copy_landing_to_postgres()
+    print("Copied into the landing schema: " + ", ".join(f"{table} {rows:,} rows" for table, rows in copied.items()))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dwell", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -65,6 +73,11 @@ def main(argv: list[str] | None = None) -> int:
 
     summary = commands.add_parser("summary", help="print the summary of the existing warehouse")
     summary.set_defaults(handler=command_summary)
+
+    copy_landing = commands.add_parser(
+        "copy-landing", help="copy what is new in the landing directory into Postgres (before dbt on that target)"
+    )
+    copy_landing.set_defaults(handler=command_copy_landing)
 
     args = parser.parse_args(argv)
     try:

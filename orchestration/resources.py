@@ -8,7 +8,7 @@ from pathlib import Path
 from dagster_dbt import DbtCliResource
 
 from orchestration import settings
-from orchestration.project import dwell_project
+from orchestration.project import DAGSTER_TARGET, dwell_project
 
 # dbt runs in its own process and working directory: give it absolute paths.
 settings.pin_paths()
@@ -23,5 +23,6 @@ WAREHOUSE_POOL = "dwell_warehouse"
 _venv_dbt = Path(sys.executable).parent / "dbt"
 dbt_resource = DbtCliResource(
     project_dir=dwell_project,
+    target=DAGSTER_TARGET,
     dbt_executable=str(_venv_dbt) if _venv_dbt.exists() else (shutil.which("dbt") or "dbt"),
 )

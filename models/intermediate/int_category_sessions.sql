@@ -54,7 +54,7 @@ final as (
         category,
         min(occurred_at) as started_at,
         max(occurred_at) as ended_at,
-        (max(occurred_us) - min(occurred_us)) / 1000000.0 as duration_seconds,
+        (max(occurred_us) - min(occurred_us)) / {{ dwell_microseconds_per_second() }} as duration_seconds,
         count(*) as event_count,
         cast(min(occurred_at) as date) as activity_date
     from sessionized

@@ -90,12 +90,12 @@ final as (
         micro_session_number,
         started_at,
         ended_at,
-        focused_us / 1000000.0 as focused_seconds,
+        focused_us / {{ dwell_microseconds_per_second() }} as focused_seconds,
         sum(focused_us) over (
             partition by workspace_session_id
             order by micro_session_number
             rows between unbounded preceding and current row
-        ) / 1000000.0 as cumulative_focused_seconds,
+        ) / {{ dwell_microseconds_per_second() }} as cumulative_focused_seconds,
         session_elapsed_seconds,
         ended_by,
         event_count

@@ -49,8 +49,8 @@ final as (
         page,
         occurred_at as viewed_at,
         case
-            when is_last_event_in_session then cast({{ cap if cap is not none else 0 }} as double)
-            else microseconds_to_next_event / 1000000.0
+            when is_last_event_in_session then cast({{ cap if cap is not none else 0 }} as {{ dwell_type_double() }})
+            else microseconds_to_next_event / {{ dwell_microseconds_per_second() }}
         end as dwell_seconds,
         is_last_event_in_session as is_last_in_session,
         is_last_event_in_session as is_capped

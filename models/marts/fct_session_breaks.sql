@@ -80,7 +80,7 @@ final as (
         coalesce(idle_by_session.idle_total_seconds, 0) as idle_total_seconds,
         idle_by_session.longest_idle_seconds,
         ({{ dwell_epoch_microseconds('rebuilt_sessions.session_start_at') }}
-            - {{ dwell_epoch_microseconds('rebuilt_sessions.previous_session_end_at') }}) / 1000000.0
+            - {{ dwell_epoch_microseconds('rebuilt_sessions.previous_session_end_at') }}) / {{ dwell_microseconds_per_second() }}
             as seconds_since_previous_session,
         rebuilt_sessions.previous_session_id
     from rebuilt_sessions

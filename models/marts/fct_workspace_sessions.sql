@@ -70,7 +70,7 @@ final as (
         (
             {{ dwell_seconds_to_microseconds('with_neighbours.duration_seconds') }}
             - {{ dwell_seconds_to_microseconds('with_neighbours.focused_seconds') }}
-        ) / 1000000.0 as away_seconds,
+        ) / {{ dwell_microseconds_per_second() }} as away_seconds,
         cast(with_neighbours.started_at as date) as session_date
     from with_neighbours
     left join workspaces

@@ -53,7 +53,7 @@ late as (
 
     select
         ({{ dwell_epoch_microseconds('previous_watermark.watermark') }} - {{ dwell_epoch_microseconds('landed.occurred_at') }})
-            / 1000000.0 as lateness_seconds
+            / {{ dwell_microseconds_per_second() }} as lateness_seconds
     from landed
     cross join previous_watermark
     where landed.load_status = 'staged'

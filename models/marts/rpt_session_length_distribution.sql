@@ -19,8 +19,8 @@ buckets as (
     {%- set upper = edges[loop.index0] if loop.index0 < edges | length else none -%}
     select
         cast({{ loop.index }} as integer) as bucket_number,
-        cast({{ lower }} as double) as lower_seconds,
-        cast({{ 'null' if upper is none else upper }} as double) as upper_seconds,
+        cast({{ lower }} as {{ dwell_type_double() }}) as lower_seconds,
+        cast({{ 'null' if upper is none else upper }} as {{ dwell_type_double() }}) as upper_seconds,
         cast({{ dwell_string_literal(dwell_duration_label(lower) ~ ('+' if upper is none else '-' ~ dwell_duration_label(upper))) }} as {{ dbt.type_string() }}) as bucket_label,
         cast({{ dwell_microseconds(lower) if lower > 0 else 0 }} as bigint) as lower_us,
         cast({{ 'null' if upper is none else dwell_microseconds(upper) }} as bigint) as upper_us

@@ -2,7 +2,7 @@
 
 with landed as (
 
-    {{ dwell_read_dimension('organizations', ['organization_id', 'name', 'domain', 'plan', 'created_at']) }}
+    {{ dwell_read_dimension('organizations') }}
 
 ),
 
@@ -18,13 +18,22 @@ cleaned as (
 
 ),
 
-final as (
+ranked as (
 
-    select *
+    select
+        *,
+        -- A re-exported dimension may repeat a row: the newest version of each id wins.
+        row_number() over (partition by organization_id order by created_at desc nulls last, organization_name) as version_rank
     from cleaned
     where organization_id is not null
-    -- A re-exported dimension may repeat a row: the newest version of each id wins.
-    qualify row_number() over (partition by organization_id order by created_at desc nulls last, organization_name) = 1
+
+),
+
+final as (
+
+    select organization_id, organization_name, organization_domain, plan, created_at
+    from ranked
+    where version_rank = 1
 
 )
 

@@ -4,7 +4,7 @@
 
 with landed as (
 
-    {{ dwell_read_dimension('users', ['user_id', 'email', 'first_name', 'last_name', 'company', 'organization_id', 'registered_at']) }}
+    {{ dwell_read_dimension('users') }}
 
 ),
 
@@ -22,6 +22,20 @@ cleaned as (
 
 ),
 
+ranked as (
+
+    select
+        *,
+        row_number() over (partition by user_id order by registered_at desc nulls last, email) as version_rank
+    from cleaned
+    where user_id is not null
+        {%- if in_sample is not none %}
+        -- A user outside the sample (README "Sampling") is left out whole: events, user row and memberships.
+        and {{ in_sample }}
+        {%- endif %}
+
+),
+
 final as (
 
     select
@@ -33,13 +47,8 @@ final as (
         company,
         organization_id,
         registered_at
-    from cleaned
-    where user_id is not null
-        {%- if in_sample is not none %}
-        -- A user outside the sample (README "Sampling") is left out whole: events, user row and memberships.
-        and {{ in_sample }}
-        {%- endif %}
-    qualify row_number() over (partition by user_id order by registered_at desc nulls last, email) = 1
+    from ranked
+    where version_rank = 1
 
 )
 

@@ -4,7 +4,7 @@
 
 with landed as (
 
-    {{ dwell_read_dimension('workspace_members', ['workspace_id', 'user_id', 'role', 'invited_at']) }}
+    {{ dwell_read_dimension('workspace_members') }}
 
 ),
 
@@ -19,20 +19,29 @@ cleaned as (
 
 ),
 
-final as (
+ranked as (
 
-    select *
+    select
+        *,
+        -- admin outranks developer when a membership is listed twice.
+        row_number() over (
+            partition by workspace_id, user_id
+            order by case role when 'admin' then 0 when 'developer' then 1 else 2 end, invited_at
+        ) as membership_rank
     from cleaned
     where workspace_id is not null and user_id is not null
         {%- if in_sample is not none %}
         -- A user outside the sample (README "Sampling") is left out whole: events, user row and memberships.
         and {{ in_sample }}
         {%- endif %}
-    -- admin outranks developer when a membership is listed twice.
-    qualify row_number() over (
-        partition by workspace_id, user_id
-        order by case role when 'admin' then 0 when 'developer' then 1 else 2 end, invited_at
-    ) = 1
+
+),
+
+final as (
+
+    select workspace_id, user_id, role, invited_at
+    from ranked
+    where membership_rank = 1
 
 )
 

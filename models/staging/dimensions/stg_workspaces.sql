@@ -2,7 +2,7 @@
 
 with landed as (
 
-    {{ dwell_read_dimension('workspaces', ['workspace_id', 'name', 'organization_id', 'owner_user_id', 'created_at']) }}
+    {{ dwell_read_dimension('workspaces') }}
 
 ),
 
@@ -18,12 +18,21 @@ cleaned as (
 
 ),
 
-final as (
+ranked as (
 
-    select *
+    select
+        *,
+        row_number() over (partition by workspace_id order by created_at desc nulls last, workspace_name) as version_rank
     from cleaned
     where workspace_id is not null
-    qualify row_number() over (partition by workspace_id order by created_at desc nulls last, workspace_name) = 1
+
+),
+
+final as (
+
+    select workspace_id, workspace_name, organization_id, owner_user_id, created_at
+    from ranked
+    where version_rank = 1
 
 )
 

@@ -1,0 +1,73 @@
+{#- The landing directory on an engine that cannot read files (the default; Postgres). orchestration/landing_copy.py runs
+    dwell_export_landing on a scratch DuckDB file, which reads the directory with the DuckDB readers above, and
+    copies what it writes into the landing schema's tables; the engine's models then read those tables. What they
+    read is what the DuckDB readers would have read: the rows of the event files now in the directory, with the
+    same file errors and non-text columns. -#}
+
+{#- A run-operation on the duckdb target. Writes into out_dir: event_files.csv, every event file now in the
+    landing directory (source_file, source_file_size, source_file_modified_at); events.csv, the rows of those files
+    whose (path, size, modification time) is not in loaded_files_csv, a CSV file of the same three columns; and
+    <dimension>.csv for each dimension, every row of its files. -#}
+{% macro dwell_export_landing(out_dir, loaded_files_csv) %}
+    {%- if target.type != 'duckdb' -%}
+        {{ exceptions.raise_compiler_error('dwell_export_landing reads the landing directory on the duckdb target, not ' ~ target.type) }}
+    {%- endif -%}
+    {%- set loaded_files -%}
+        read_csv({{ dwell_string_literal(loaded_files_csv) }}, header = true, columns = {
+            'source_file': 'VARCHAR', 'source_file_size': 'BIGINT', 'source_file_modified_at': 'TIMESTAMP'})
+    {%- endset -%}
+    {%- set event_files = dwell_find_files(dwell_event_file_patterns()) -%}
+    {%- set exports = {'events': dwell_read_landed_events(already_loaded=loaded_files)} -%}
+    {%- if event_files -%}
+        {%- do exports.update({'event_files': 'select filename as source_file, size as source_file_size, '
+                               ~ 'make_timestamp(epoch_us(last_modified)) as source_file_modified_at from read_blob('
+                               ~ dwell_file_list(event_files) ~ ')'}) -%}
+    {%- else -%}
+        {%- do exports.update({'event_files': 'select cast(null as varchar) as source_file, cast(null as bigint) as '
+                               ~ 'source_file_size, cast(null as timestamp) as source_file_modified_at where false'}) -%}
+    {%- endif -%}
+    {%- for name in dwell_dimension_columns() -%}
+        {%- do exports.update({name: dwell_read_dimension(name)}) -%}
+    {%- endfor -%}
+    {%- for name, query in exports.items() -%}
+        {%- do run_query('copy (' ~ query ~ ') to ' ~ dwell_string_literal(out_dir ~ '/' ~ name ~ '.csv')
+                         ~ " (format csv, header true, timestampformat '%Y-%m-%d %H:%M:%S.%f')") -%}
+    {%- endfor -%}
+{% endmacro %}
+
+{#- The rows of the event files now in the landing directory, from the landing tables, skipping the files
+    already_loaded holds with the same size and modification time: the rows the DuckDB reader gives. -#}
+{% macro default__dwell_read_landed_events(already_loaded) -%}
+    {%- set landing = source('landing', 'events') -%}
+    select
+        {%- for column in dwell_event_columns() %}
+        landed.{{ column }},
+        {%- endfor %}
+        landed.source_file,
+        landed.source_format,
+        landed.file_error,
+        landed.non_text_columns,
+        landed.source_file_size,
+        landed.source_file_modified_at,
+        '{{ invocation_id }}' as load_id,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as loaded_at
+    from {{ landing }} as landed
+    inner join {{ landing.incorporate(path={'identifier': 'event_files'}) }} as present
+        on present.source_file = landed.source_file
+        and present.source_file_size = landed.source_file_size
+        and present.source_file_modified_at = landed.source_file_modified_at
+    {%- if already_loaded is not none %}
+    where not exists (
+        select 1
+        from {{ already_loaded }} as loaded
+        where loaded.source_file = landed.source_file
+            and loaded.source_file_size = landed.source_file_size
+            and loaded.source_file_modified_at = landed.source_file_modified_at
+    )
+    {%- endif %}
+{%- endmacro %}
+
+{% macro default__dwell_read_dimension(name, columns) -%}
+    select {{ columns | join(', ') }}
+    from {{ source('landing', 'dimensions').incorporate(path={'identifier': name}) }}
+{%- endmacro %}

@@ -1,0 +1,129 @@
+"""The landing directory copied into the `landing` schema of an engine that cannot read files (macros/landing_copy.sql).
+
+Each copy reads only the event files not copied before with the same size and modification time, through the DuckDB
+readers the duckdb target uses (so file errors and non-text columns come out the same), and replaces the list of
+event files present and every dimension table. It is idempotent: copying twice adds nothing.
+"""
+
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg2
+import psycopg2.extensions
+
+from orchestration.dbt_invoke import run_dbt
+from orchestration.errors import DwellError
+
+LANDING_SCHEMA = "landing"
+EVENTS_TABLE = "events"
+EVENT_FILES_TABLE = "event_files"
+EXPORT_TARGET_PATH = "target/landing-copy"
+FILE_KEY = ("source_file", "source_file_size", "source_file_modified_at")
+# Columns the export writes as something other than text.
+TYPED_COLUMNS = {
+    "source_file_size": "bigint",
+    "source_file_modified_at": "timestamp",
+    "loaded_at": "timestamp",
+}
+
+
+class LandingCopyError(DwellError):
+    pass
+
+
+def postgres_connection() -> psycopg2.extensions.connection:
+    """A connection to the database of the `postgres` target, from the same environment variables as profiles.yml."""
+    settings = {
+        "host": os.environ.get("DWELL_PG_HOST", "127.0.0.1"),
+        "port": int(os.environ.get("DWELL_PG_PORT", "5432")),
+        "user": os.environ.get("DWELL_PG_USER", "postgres"),
+        "dbname": os.environ.get("DWELL_PG_DATABASE", "dwell"),
+    }
+    try:
+        return psycopg2.connect(password=os.environ.get("DWELL_PG_PASSWORD", ""), **settings)
+    except psycopg2.OperationalError as error:
+        raise LandingCopyError(f"cannot connect to Postgres {settings} (DWELL_PG_* variables): {error}") from error
+
+
+@contextmanager
+def _scratch_duckdb(path: Path) -> Iterator[None]:
+    previous = os.environ.get("DWELL_DUCKDB_PATH")
+    os.environ["DWELL_DUCKDB_PATH"] = str(path)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("DWELL_DUCKDB_PATH")
+        else:
+            os.environ["DWELL_DUCKDB_PATH"] = previous
+
+
+def _header(path: Path) -> list[str]:
+    with path.open(newline="") as file:
+        return next(csv.reader(file))
+
+
+def _ensure_table(cursor: psycopg2.extensions.cursor, table: str, columns: list[str]) -> None:
+    definitions = ", ".join(f'"{column}" {TYPED_COLUMNS.get(column, "text")}' for column in columns)
+    cursor.execute(f'create table if not exists {LANDING_SCHEMA}."{table}" ({definitions})')
+
+
+def _copy_in(cursor: psycopg2.extensions.cursor, table: str, path: Path) -> int:
+    columns = _header(path)
+    with path.open() as file:
+        cursor.copy_expert(
+            f'copy {LANDING_SCHEMA}."{table}" ({", ".join(columns)}) from stdin with (format csv, header true)', file
+        )
+    return cursor.rowcount
+
+
+def copy_landing_to_postgres() -> dict[str, int]:
+    """Copy what is new in the landing directory into the landing schema; return the rows copied per table."""
+    with tempfile.TemporaryDirectory(prefix="dwell-landing-copy-") as scratch_dir:
+        scratch = Path(scratch_dir)
+        loaded_files = scratch / "loaded_files.csv"
+        connection = postgres_connection()
+        try:
+            with connection, connection.cursor() as cursor:
+                cursor.execute(f"create schema if not exists {LANDING_SCHEMA}")
+                cursor.execute(f"select to_regclass('{LANDING_SCHEMA}.{EVENTS_TABLE}')")
+                events_exist = cursor.fetchone()[0] is not None
+                with loaded_files.open("w") as file:
+                    if events_exist:
+                        cursor.copy_expert(
+                            f"copy (select distinct {', '.join(FILE_KEY)} from {LANDING_SCHEMA}.{EVENTS_TABLE}) "
+                            "to stdout with (format csv, header true)",
+                            file,
+                        )
+                    else:
+                        file.write(",".join(FILE_KEY) + "\n")
+            with _scratch_duckdb(scratch / "export.duckdb"):
+                # A target path of its own keeps dbt's partial parse of the duckdb target between copies.
+                run_dbt([
+                    "run-operation", "dwell_export_landing", "--target", "duckdb", "--target-path", EXPORT_TARGET_PATH,
+                    "--args", json.dumps({"out_dir": str(scratch), "loaded_files_csv": str(loaded_files)}),
+                ])
+            copied = {}
+            with connection, connection.cursor() as cursor:
+                for path in sorted(scratch.glob("*.csv")):
+                    table = path.stem
+                    if table == "loaded_files":
+                        continue
+                    _ensure_table(cursor, table, _header(path))
+                    if table != EVENTS_TABLE:
+                        cursor.execute(f'truncate {LANDING_SCHEMA}."{table}"')
+                    copied[table] = _copy_in(cursor, table, path)
+                # Rows of file versions no longer in the directory are never read again.
+                key = ", ".join(FILE_KEY)
+                cursor.execute(
+                    f"delete from {LANDING_SCHEMA}.{EVENTS_TABLE} "
+                    f"where ({key}) not in (select {key} from {LANDING_SCHEMA}.{EVENT_FILES_TABLE})"
+                )
+        finally:
+            connection.close()
+    return copied
