@@ -7,6 +7,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_LANDING_DIR = "data/landing"
 DEFAULT_DUCKDB_PATH = "data/dwell.duckdb"
 DEFAULT_SERVING_DIR = "data/serving"
+DEFAULT_SPARK_DIR = "data/spark"
 
 
 def landing_dir() -> Path:
@@ -21,7 +22,12 @@ def serving_dir() -> Path:
     return Path(os.environ.get("DWELL_SERVING_DIR", DEFAULT_SERVING_DIR)).resolve()
 
 
+def spark_dir() -> Path:
+    return Path(os.environ.get("DWELL_SPARK_DIR", DEFAULT_SPARK_DIR)).resolve()
+
+
 def pin_paths() -> None:
-    """Make both paths absolute in the environment, so dbt resolves them the same from any working directory."""
+    """Make the paths absolute in the environment, so dbt resolves them the same from any working directory."""
     os.environ["DWELL_LANDING_DIR"] = str(landing_dir())
     os.environ["DWELL_DUCKDB_PATH"] = str(duckdb_path())
+    os.environ["DWELL_SPARK_DIR"] = str(spark_dir())
