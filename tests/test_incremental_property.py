@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from orchestration.dbt_invoke import run_dbt
-from test_sessionization_property import iso, random_events, random_rules
+from test_sessionization_property import iso, random_events, random_rules, rules_vars
 
 COMPARED = ["marts.fct_session_events", "marts.fct_sessions", "marts.dim_users", "marts.dim_workspaces"]
 
@@ -31,16 +31,6 @@ def arrival_batches(rng: random.Random, events, batches: int) -> list[list[dict]
     for batch, row in rows:
         by_batch[batch].append(row)
     return by_batch
-
-
-def rules_vars(rules) -> dict:
-    return {
-        "session_timeout_seconds": rules.timeout_us / 1e6,
-        "session_restart_events": sorted(rules.restart_events),
-        "session_end_events": sorted(rules.end_events),
-        "session_max_length_seconds": 0 if rules.max_length_us is None else rules.max_length_us / 1e6,
-        "session_partition_by": list(rules.partition_by),
-    }
 
 
 def session_rows(warehouse) -> dict[str, set]:

@@ -25,7 +25,7 @@ from orchestration.landing_copy import copy_landing_to_postgres, postgres_connec
 from orchestration.sample_data import generate_sample
 from orchestration.settings import PROJECT_DIR
 from reference_sessions import sessionize
-from test_sessionization_property import iso, random_events, random_rules
+from test_sessionization_property import land_events, random_events, random_rules, rules_vars
 
 SESSION_MODELS = "+fct_sessions +fct_session_events"
 # Columns that identify a run or a load (ids, times), not data: they differ between any two warehouses.
@@ -150,18 +150,8 @@ def test_sessions_on_postgres_follow_the_rules(postgres_warehouse: PostgresWareh
     rng = random.Random(seed)
     rules = random_rules(rng)
     events = random_events(rng, rules, users=12)
-    warehouse.write_jsonl("events/stream.jsonl", [
-        {"event_id": e.event_id, "user_id": e.user_id, "workspace_id": e.workspace_id,
-         "event_name": e.event_name, "occurred_at": iso(e.occurred_us)}
-        for e in events
-    ])
-    dbt_vars = {
-        "session_timeout_seconds": rules.timeout_us / 1e6,
-        "session_restart_events": sorted(rules.restart_events),
-        "session_end_events": sorted(rules.end_events),
-        "session_max_length_seconds": 0 if rules.max_length_us is None else rules.max_length_us / 1e6,
-        "session_partition_by": list(rules.partition_by),
-    }
+    land_events(warehouse, events)
+    dbt_vars = rules_vars(rules)
     # The unit tests hold for the default rules only.
     postgres_warehouse.build(dbt_vars=dbt_vars, full_refresh=True, unit_tests=False, data_tests=False)
 

@@ -57,26 +57,32 @@ def iso(occurred_us: int) -> str:
     return (EPOCH + timedelta(microseconds=occurred_us)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-@pytest.mark.parametrize("seed", [11, 22, 33, 44, 55, 66])
-def test_dbt_sessions_equal_the_reference(warehouse, seed):
-    rng = random.Random(seed)
-    rules = random_rules(rng)
-    events = random_events(rng, rules, users=25)
+def land_events(warehouse, events: list[Event]) -> None:
     warehouse.write_jsonl("events/stream.jsonl", [
         {"event_id": e.event_id, "user_id": e.user_id, "workspace_id": e.workspace_id,
          "event_name": e.event_name, "occurred_at": iso(e.occurred_us)}
         for e in events
     ])
-    warehouse.build(
-        select="+fct_sessions +fct_session_events",
-        dbt_vars={
-            "session_timeout_seconds": rules.timeout_us / 1e6,
-            "session_restart_events": sorted(rules.restart_events),
-            "session_end_events": sorted(rules.end_events),
-            "session_max_length_seconds": 0 if rules.max_length_us is None else rules.max_length_us / 1e6,
-            "session_partition_by": list(rules.partition_by),
-        },
-    )
+
+
+def rules_vars(rules: Rules) -> dict:
+    """The dbt vars that set the rules."""
+    return {
+        "session_timeout_seconds": rules.timeout_us / 1e6,
+        "session_restart_events": sorted(rules.restart_events),
+        "session_end_events": sorted(rules.end_events),
+        "session_max_length_seconds": 0 if rules.max_length_us is None else rules.max_length_us / 1e6,
+        "session_partition_by": list(rules.partition_by),
+    }
+
+
+@pytest.mark.parametrize("seed", [11, 22, 33, 44, 55, 66])
+def test_dbt_sessions_equal_the_reference(warehouse, seed):
+    rng = random.Random(seed)
+    rules = random_rules(rng)
+    events = random_events(rng, rules, users=25)
+    land_events(warehouse, events)
+    warehouse.build(select="+fct_sessions +fct_session_events", dbt_vars=rules_vars(rules))
     expected = sessionize(events, rules, newest_us=max(e.occurred_us for e in events))
 
     sessions = warehouse.query(
