@@ -1,6 +1,7 @@
-{#- The landing directory on an engine that cannot read files (the default; Postgres). orchestration/landing_copy.py runs
-    dwell_export_landing on a scratch DuckDB file, which reads the directory with the DuckDB readers above, and
-    copies what it writes into the landing schema's tables; the engine's models then read those tables. What they
+{#- The landing directory on an engine that cannot read files (the default; Postgres). orchestration/landing_copy.py
+    runs dwell_export_landing on a scratch DuckDB file, which reads the directory with the DuckDB readers of
+    macros/landing.sql, and copies what it writes into the landing schema's tables; the engine's models then read
+    those tables. What they
     read is what the DuckDB readers would have read: the rows of the event files now in the directory, with the
     same file errors and non-text columns. -#}
 
