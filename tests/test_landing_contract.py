@@ -246,10 +246,8 @@ def test_a_load_quarantining_more_than_the_limit_fails_its_check_and_the_next_lo
     warehouse.build(dbt_vars=limit, data_tests=True)
 
 
-def test_the_bad_input_catalogue_is_quarantined_with_reasons_and_files_and_the_rest_loads(warehouse, capfd):
-    """Unreadable files (Parquet empty, truncated, corrupt inside or another format; gzip cut short), a line that is
-    not JSON, non-UTF-8 bytes, numbers, booleans and objects where text belongs, timestamps before 2000, a huge
-    properties value, an empty file and duplicate ids within and across files: each row is quarantined with a reason and its file, or loads, and nothing is lost."""
+def land_bad_input_catalogue(warehouse) -> None:
+    """The files of the bad input catalogue (the test below), beside a good Parquet file with a duplicate."""
     write_parquet(warehouse, "events/good.parquet", {
         "event_id": ["p1", "p2", "p2"],
         "occurred_at": pa.array([datetime(2026, 10, 1, 10, tzinfo=UTC)] * 3, pa.timestamp("us", tz="UTC")),
@@ -296,6 +294,13 @@ def test_the_bad_input_catalogue_is_quarantined_with_reasons_and_files_and_the_r
                     "occurred_at": "2026-10-01T10:00:00Z", "received_at": "2026-10-02T00:00:00Z"}).encode(),
     ]
     (warehouse.landing / "events/mixed.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+
+
+def test_the_bad_input_catalogue_is_quarantined_with_reasons_and_files_and_the_rest_loads(warehouse, capfd):
+    """Unreadable files (Parquet empty, truncated, corrupt inside or another format; gzip cut short), a line that is
+    not JSON, non-UTF-8 bytes, numbers, booleans and objects where text belongs, timestamps before 2000, a huge
+    properties value, an empty file and duplicate ids within and across files: each row is quarantined with a reason and its file, or loads, and nothing is lost."""
+    land_bad_input_catalogue(warehouse)
 
     with pytest.raises(DbtCommandError):
         warehouse.build(data_tests=True)

@@ -25,11 +25,13 @@ from orchestration.landing_copy import copy_landing_to_postgres, postgres_connec
 from orchestration.sample_data import generate_sample
 from orchestration.settings import PROJECT_DIR
 from reference_sessions import sessionize
+from test_landing_contract import land_bad_input_catalogue
 from test_sessionization_property import land_events, random_events, random_rules, rules_vars
 
 SESSION_MODELS = "+fct_sessions +fct_session_events"
 # Columns that identify a run or a load (ids, times), not data: they differ between any two warehouses.
 RUN_COLUMNS = {"load_id", "loaded_at", "run_id", "changed_at"}
+STAGING_TABLES = ["staging.stg_events", "staging.stg_events_quarantined", "staging.stg_events_duplicates"]
 SERVER_SCRIPT = PROJECT_DIR / "scripts" / "postgres.sh"
 
 
@@ -142,6 +144,29 @@ def test_the_whole_warehouse_on_postgres_equals_duckdb_load_by_load(
     assert_tables_equal(postgres_warehouse, warehouse, marts)
     audit = postgres_warehouse.records("select rows_read from marts.rpt_load_audit order by loaded_at")
     assert len(audit) == 2 and all(row["rows_read"] > 0 for row in audit)
+
+
+def test_bad_input_and_a_re_landed_file_on_postgres_equal_duckdb(postgres_warehouse: PostgresWarehouse,
+                                                                  warehouse: Warehouse):
+    """The bad input catalogue: unreadable files, non-text values, lines that are not JSON and duplicates are
+    staged, quarantined and counted as on DuckDB. A second copy adds nothing; a file landed again with other
+    content replaces its earlier version in the landing schema, and both engines load it the same way."""
+    land_bad_input_catalogue(warehouse)
+    postgres_warehouse.build(select=None, data_tests=False, unit_tests=False)
+    assert copy_landing_to_postgres()["events"] == 0
+    warehouse.build()
+    assert_tables_equal(postgres_warehouse, warehouse, STAGING_TABLES + ["marts.fct_sessions", "marts.rpt_load_audit"])
+
+    warehouse.write_jsonl("events/mixed.jsonl", [
+        {"event_id": "j1", "user_id": "u2", "event_name": "logout", "occurred_at": "2026-10-01T11:00:00Z"},
+        {"event_id": "r1", "user_id": "u2", "event_name": "login", "occurred_at": "2026-10-01T11:05:00Z"},
+    ])
+    postgres_warehouse.build(select=None, data_tests=False, unit_tests=False)
+    warehouse.build()
+    assert_tables_equal(postgres_warehouse, warehouse, STAGING_TABLES + ["marts.fct_sessions", "marts.rpt_load_audit"])
+    landed = postgres_warehouse.records(
+        "select count(*) as n from landing.events where source_file like '%mixed.jsonl'")
+    assert landed == [{"n": 2}]
 
 
 @pytest.mark.parametrize("seed", [11, 44])
