@@ -124,6 +124,11 @@
     {{ return(true) }}
 {%- endmacro %}
 
+{% macro postgres__dwell_time_zone_exists(value) -%}
+    {%- set found = run_query("select count(*) from pg_timezone_names where name = " ~ dwell_string_literal(value)) -%}
+    {{ return(found.columns[0].values()[0] > 0) }}
+{%- endmacro %}
+
 {% macro duckdb__dwell_time_zone_exists(value) -%}
     {%- set found = run_query("select count(*) from pg_timezone_names() where name = " ~ dwell_string_literal(value)) -%}
     {{ return(found.columns[0].values()[0] > 0) }}

@@ -20,7 +20,7 @@ import psycopg2
 import pytest
 
 from conftest import Warehouse
-from orchestration.dbt_invoke import run_dbt
+from orchestration.dbt_invoke import DbtCommandError, run_dbt
 from orchestration.landing_copy import copy_landing_to_postgres, postgres_connection
 from orchestration.sample_data import generate_sample
 from orchestration.settings import PROJECT_DIR
@@ -31,6 +31,7 @@ from test_sessionization_property import land_events, random_events, random_rule
 SESSION_MODELS = "+fct_sessions +fct_session_events"
 # Columns that identify a run or a load (ids, times), not data: they differ between any two warehouses.
 RUN_COLUMNS = {"load_id", "loaded_at", "run_id", "changed_at"}
+PERIOD_MODELS = "+rpt_period_summary +rpt_user_period_activity"
 STAGING_TABLES = ["staging.stg_events", "staging.stg_events_quarantined", "staging.stg_events_duplicates"]
 SERVER_SCRIPT = PROJECT_DIR / "scripts" / "postgres.sh"
 
@@ -144,6 +145,21 @@ def test_the_whole_warehouse_on_postgres_equals_duckdb_load_by_load(
     assert_tables_equal(postgres_warehouse, warehouse, marts)
     audit = postgres_warehouse.records("select rows_read from marts.rpt_load_audit order by loaded_at")
     assert len(audit) == 2 and all(row["rows_read"] > 0 for row in audit)
+
+
+def test_period_reports_in_a_zone_with_a_half_hour_offset_on_postgres_equal_duckdb(
+        postgres_warehouse: PostgresWarehouse, warehouse: Warehouse, capfd: pytest.CaptureFixture):
+    """Days, weeks and months in Asia/Kolkata (UTC+05:30) cut where DuckDB cuts them; an unknown zone is refused."""
+    generate_sample(warehouse.landing, users=12, days=4, seed=11)
+    zone = {"reporting_time_zone": "Asia/Kolkata"}
+    postgres_warehouse.build(select=PERIOD_MODELS, dbt_vars=zone, unit_tests=False)
+    warehouse.build(select=PERIOD_MODELS, dbt_vars=zone)
+    assert_tables_equal(postgres_warehouse, warehouse, ["intermediate.int_user_period_activity",
+                                                        "marts.rpt_period_summary", "marts.rpt_user_period_activity"])
+    with pytest.raises(DbtCommandError):
+        postgres_warehouse.build(select=PERIOD_MODELS, dbt_vars={"reporting_time_zone": "Mars/Olympus_Mons"},
+                                 unit_tests=False, data_tests=False)
+    assert "reporting_time_zone is not a time zone the database knows, got: Mars/Olympus_Mons" in capfd.readouterr().out
 
 
 def test_bad_input_and_a_re_landed_file_on_postgres_equal_duckdb(postgres_warehouse: PostgresWarehouse,
