@@ -2,7 +2,8 @@
 
 Each copy reads only the event files not copied before with the same size and modification time, through the DuckDB
 readers the duckdb target uses (so file errors and non-text columns come out the same), and replaces the list of
-event files present and every dimension table. It is idempotent: copying twice adds nothing.
+event files present and every dimension table. It is idempotent (copying twice adds nothing), and copies run one at
+a time (a Postgres advisory lock).
 """
 
 import csv
@@ -23,6 +24,7 @@ LANDING_SCHEMA = "landing"
 EVENTS_TABLE = "events"
 EVENT_FILES_TABLE = "event_files"
 EXPORT_TARGET_PATH = "target/landing-copy"
+COPY_LOCK = "dwell landing copy"
 FILE_KEY = ("source_file", "source_file_size", "source_file_modified_at")
 # Columns the export writes as something other than text.
 TYPED_COLUMNS = {
@@ -85,11 +87,14 @@ def _copy_in(cursor: psycopg2.extensions.cursor, table: str, path: Path) -> int:
 def copy_landing_to_postgres() -> dict[str, int]:
     """Copy what is new in the landing directory into the landing schema; return the rows copied per table."""
     with tempfile.TemporaryDirectory(prefix="dwell-landing-copy-") as scratch_dir:
-        scratch = Path(scratch_dir)
-        loaded_files = scratch / "loaded_files.csv"
+        loaded_files = Path(scratch_dir) / "loaded_files.csv"
+        exported = Path(scratch_dir) / "export"
+        exported.mkdir()
         connection = postgres_connection()
         try:
             with connection, connection.cursor() as cursor:
+                # Two copies at once would both copy the same new files; the lock lasts as long as the connection.
+                cursor.execute("select pg_advisory_lock(hashtext(%s))", (COPY_LOCK,))
                 cursor.execute(f"create schema if not exists {LANDING_SCHEMA}")
                 cursor.execute(f"select to_regclass('{LANDING_SCHEMA}.{EVENTS_TABLE}')")
                 events_exist = cursor.fetchone()[0] is not None
@@ -102,18 +107,16 @@ def copy_landing_to_postgres() -> dict[str, int]:
                         )
                     else:
                         file.write(",".join(FILE_KEY) + "\n")
-            with _scratch_duckdb(scratch / "export.duckdb"):
+            with _scratch_duckdb(Path(scratch_dir) / "export.duckdb"):
                 # A target path of its own keeps dbt's partial parse of the duckdb target between copies.
                 run_dbt([
                     "run-operation", "dwell_export_landing", "--target", "duckdb", "--target-path", EXPORT_TARGET_PATH,
-                    "--args", json.dumps({"out_dir": str(scratch), "loaded_files_csv": str(loaded_files)}),
+                    "--args", json.dumps({"out_dir": str(exported), "loaded_files_csv": str(loaded_files)}),
                 ])
             copied = {}
             with connection, connection.cursor() as cursor:
-                for path in sorted(scratch.glob("*.csv")):
+                for path in sorted(exported.glob("*.csv")):
                     table = path.stem
-                    if table == "loaded_files":
-                        continue
                     _ensure_table(cursor, table, _header(path))
                     if table != EVENTS_TABLE:
                         cursor.execute(f'truncate {LANDING_SCHEMA}."{table}"')
