@@ -1,5 +1,6 @@
-"""The postgres target: the session models, their dbt unit tests and the sessionization rules on Postgres, checked
-against the reference and against the duckdb target on the same landed files, row for row and id for id.
+"""The postgres target: the whole warehouse, the dbt unit tests, the sessionization rules, incremental loads, bad
+input and time zones on Postgres, checked against the reference and against the duckdb target on the same landed
+files, row for row and id for id.
 
 A server comes from the DWELL_PG_* environment (scripts/test.sh starts one) or, without it, is started here with
 scripts/postgres.sh. Each test gets a database of its own."""
