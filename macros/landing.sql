@@ -80,6 +80,20 @@
     {{ return(adapter.dispatch('dwell_read_landed_events', 'dwell')(already_loaded)) }}
 {%- endmacro %}
 
+{#- True when already_loaded holds no file with this path, size and modification time: a file re-landed with
+    other contents (another size or time) loads again. Times compare as whole microseconds, so a file listing's
+    time with a zone equals the stored time without one. -#}
+{% macro dwell_file_not_loaded(already_loaded, path, size, modified_at) -%}
+    not exists (
+        select 1
+        from {{ already_loaded }} as loaded
+        where loaded.source_file = {{ path }}
+            and loaded.source_file_size = {{ size }}
+            and {{ dwell_epoch_microseconds('loaded.source_file_modified_at') }}
+                = {{ dwell_epoch_microseconds(modified_at) }}
+    )
+{%- endmacro %}
+
 {#- Event files matching the patterns and not yet in already_loaded: a list of (path, size, modified_us,
     file_error). file_error (dwell_event_file_error, orchestration/duckdb_functions.py) is null for a file that reads
     whole, else why not: an empty, truncated, corrupt or foreign Parquet file, or a gzip file cut short, is reported
@@ -95,13 +109,7 @@
             dwell_event_file_error(found.filename) as file_error
         from read_blob({{ dwell_file_list(files) }}) as found
         {%- if already_loaded is not none %}
-        where not exists (
-            select 1
-            from {{ already_loaded }} as loaded
-            where loaded.source_file = found.filename
-                and loaded.source_file_size = found.size
-                and epoch_us(loaded.source_file_modified_at) = epoch_us(found.last_modified)
-        )
+        where {{ dwell_file_not_loaded(already_loaded, 'found.filename', 'found.size', 'found.last_modified') }}
         {%- endif %}
         order by found.filename
     {%- endset -%}

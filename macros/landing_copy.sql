@@ -5,11 +5,11 @@
     read is what the DuckDB readers would have read: the rows of the event files now in the directory, with the
     same file errors and non-text columns. -#}
 
-{#- A run-operation on the duckdb target. Writes into out_dir: event_files.csv, every event file now in the
-    landing directory (source_file, source_file_size, source_file_modified_at); events.csv, the rows of those files
-    whose (path, size, modification time) is not in loaded_files_csv, a CSV file of the same three columns; and
-    <dimension>.csv for each dimension, every row of its files. -#}
-{% macro dwell_export_landing(out_dir, loaded_files_csv) %}
+{#- A run-operation on the duckdb target. Writes into out_dir, as file_format (csv or parquet) files: event_files,
+    every event file now in the landing directory (source_file, source_file_size, source_file_modified_at); events,
+    the rows of those files whose (path, size, modification time) is not in loaded_files_csv, a CSV file of the same
+    three columns; and <dimension> for each dimension, every row of its files. -#}
+{% macro dwell_export_landing(out_dir, loaded_files_csv, file_format='csv') %}
     {%- if target.type != 'duckdb' -%}
         {{ exceptions.raise_compiler_error('dwell_export_landing reads the landing directory on the duckdb target, not ' ~ target.type) }}
     {%- endif -%}
@@ -30,9 +30,16 @@
     {%- for name in dwell_dimension_columns() -%}
         {%- do exports.update({name: dwell_read_dimension(name)}) -%}
     {%- endfor -%}
+    {%- set options = {
+        'csv': "(format csv, header true, timestampformat '%Y-%m-%d %H:%M:%S.%f')",
+        'parquet': '(format parquet)',
+    } -%}
+    {%- if file_format not in options -%}
+        {{ exceptions.raise_compiler_error('dwell_export_landing writes csv or parquet, not ' ~ file_format) }}
+    {%- endif -%}
     {%- for name, query in exports.items() -%}
-        {%- do run_query('copy (' ~ query ~ ') to ' ~ dwell_string_literal(out_dir ~ '/' ~ name ~ '.csv')
-                         ~ " (format csv, header true, timestampformat '%Y-%m-%d %H:%M:%S.%f')") -%}
+        {%- do run_query('copy (' ~ query ~ ') to ' ~ dwell_string_literal(out_dir ~ '/' ~ name ~ '.' ~ file_format)
+                         ~ ' ' ~ options[file_format]) -%}
     {%- endfor -%}
 {% endmacro %}
 
@@ -58,17 +65,43 @@
         and present.source_file_size = landed.source_file_size
         and present.source_file_modified_at = landed.source_file_modified_at
     {%- if already_loaded is not none %}
-    where not exists (
-        select 1
-        from {{ already_loaded }} as loaded
-        where loaded.source_file = landed.source_file
-            and loaded.source_file_size = landed.source_file_size
-            and loaded.source_file_modified_at = landed.source_file_modified_at
-    )
+    where {{ dwell_file_not_loaded(already_loaded, 'landed.source_file', 'landed.source_file_size',
+        'landed.source_file_modified_at') }}
     {%- endif %}
 {%- endmacro %}
 
 {% macro default__dwell_read_dimension(name, columns) -%}
     select {{ columns | join(', ') }}
     from {{ source('landing', 'dimensions').incorporate(path={'identifier': name}) }}
+{%- endmacro %}
+
+{#- The spark target's landing tables: Parquet tables on the files `dwell copy-landing` writes under
+    DWELL_SPARK_DIR/landing (orchestration/landing_copy.py), one folder per table. Declared with their columns, so
+    they read as empty before the first copy, as the duckdb target reads an empty landing directory; refreshed before
+    every run, since Spark keeps a table's file list and a copy adds and replaces files. -#}
+{% macro dwell_spark_landing_tables() -%}
+    {%- set tables = {
+        'events': dwell_event_columns() + ['source_file', 'source_format', 'file_error', 'non_text_columns',
+                                           'source_file_size', 'source_file_modified_at'],
+        'event_files': ['source_file', 'source_file_size', 'source_file_modified_at'],
+    } -%}
+    {%- do tables.update(dwell_dimension_columns()) -%}
+    {{ return(tables) }}
+{%- endmacro %}
+
+{% macro spark__dwell_create_functions() -%}
+    {%- if execute -%}
+        {%- set types = {'source_file_size': 'bigint', 'source_file_modified_at': 'timestamp'} -%}
+        {%- set root = env_var('DWELL_SPARK_DIR', 'data/spark') ~ '/landing' -%}
+        {%- do run_query('create schema if not exists landing') -%}
+        {%- for table, columns in dwell_spark_landing_tables().items() -%}
+            {%- set definitions = [] -%}
+            {%- for column in columns -%}
+                {%- do definitions.append(column ~ ' ' ~ types.get(column, 'string')) -%}
+            {%- endfor -%}
+            {%- do run_query('create table if not exists landing.' ~ table ~ ' (' ~ definitions | join(', ')
+                             ~ ') using parquet location ' ~ dwell_string_literal(root ~ '/' ~ table)) -%}
+            {%- do run_query('refresh table landing.' ~ table) -%}
+        {%- endfor -%}
+    {%- endif -%}
 {%- endmacro %}

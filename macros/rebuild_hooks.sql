@@ -5,11 +5,13 @@
     were (another time or partition, or no longer counted). -#}
 {% macro dwell_delete_rebuilt_session_events() -%}
     {%- if is_incremental() -%}
-        delete from {{ this }}
-        where event_id in (
+        {%- set rebuilt -%}
+        event_id in (
             select event_id from {{ ref('int_session_events_rebuilt') }} where is_changed
         )
             or event_id in ({{ dwell_recopied_event_ids() }})
+        {%- endset -%}
+        {{ dwell_delete_where(this, rebuilt) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -24,13 +26,15 @@
 
 {% macro dwell_delete_rebuilt_sessions() -%}
     {%- if is_incremental() -%}
-        delete from {{ this }}
-        where exists (
+        {%- set rebuilt -%}
+        exists (
             select 1
             from {{ ref('int_session_user_scope') }} as scope
             where {{ this }}.user_id = scope.user_id
                 and {{ dwell_at_or_after(this ~ '.session_start_at', this ~ '.first_event_id', 'scope.rebuild_from_at', 'scope.rebuild_from_event_id') }}
         )
+        {%- endset -%}
+        {{ dwell_delete_where(this, rebuilt) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -38,8 +42,7 @@
     run changes (int_sessions_changed); the model then appends those sessions again from fct_session_events. -#}
 {% macro dwell_delete_changed_sessions() -%}
     {%- if is_incremental() -%}
-        delete from {{ this }}
-        where session_id in (select session_id from {{ ref('int_sessions_changed') }})
+        {{ dwell_delete_where(this, "session_id in (select session_id from " ~ ref('int_sessions_changed') ~ ")") }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -64,15 +67,17 @@
     int_session_user_scope at or after the user's rebuild point by column; every row on a full build. -#}
 {% macro dwell_delete_rebuilt_user_rows(column, by_date=false) -%}
     {%- if is_incremental() -%}
-        delete from {{ this }}
-        {%- if dwell_rebuild_mode() != 'full' %}
-        where exists (
+        {%- set rebuilt -%}
+        {%- if dwell_rebuild_mode() != 'full' -%}
+        exists (
             select 1
             from {{ ref('int_session_user_scope') }} as user_scope
             where {{ this }}.user_id = user_scope.user_id
                 and {{ dwell_rebuilt_user_row(this ~ '.' ~ column, 'user_scope', by_date) }}
         )
-        {%- endif %}
+        {%- endif -%}
+        {%- endset -%}
+        {{ dwell_delete_where(this, rebuilt) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -97,9 +102,9 @@
 {% macro dwell_delete_rebuilt_periods() -%}
     {%- if is_incremental() -%}
         {%- set zone = dwell_reporting_time_zone() -%}
-        delete from {{ this }}
-        {%- if not dwell_rebuilds_every_period(zone) %}
-        where exists (
+        {%- set rebuilt -%}
+        {%- if not dwell_rebuilds_every_period(zone) -%}
+        exists (
             select 1
             from ({{ dwell_rebuilt_periods(zone) | indent(12) }}) as scope
             where {{ this }}.user_id = scope.user_id and (
@@ -110,7 +115,9 @@
                 {%- endfor %}
             )
         )
-        {%- endif %}
+        {%- endif -%}
+        {%- endset -%}
+        {{ dwell_delete_where(this, rebuilt) }}
     {%- endif -%}
 {%- endmacro %}
 

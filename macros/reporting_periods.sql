@@ -21,6 +21,10 @@
     timezone({{ zone }}, cast({{ timestamp }} as timestamptz))
 {%- endmacro %}
 
+{% macro spark__dwell_utc_to_local(timestamp, zone) -%}
+    from_utc_timestamp({{ timestamp }}, {{ zone }})
+{%- endmacro %}
+
 {#- Wall-clock time in a zone as a UTC timestamp. -#}
 {% macro dwell_local_to_utc(timestamp, zone) -%}
     {%- if zone == dwell_string_literal('UTC') -%}{{ return(timestamp) }}{%- endif -%}
@@ -33,6 +37,10 @@
 
 {% macro duckdb__dwell_local_to_utc(timestamp, zone) -%}
     timezone('UTC', timezone({{ zone }}, {{ timestamp }}))
+{%- endmacro %}
+
+{% macro spark__dwell_local_to_utc(timestamp, zone) -%}
+    to_utc_timestamp({{ timestamp }}, {{ zone }})
 {%- endmacro %}
 
 {#- The quarter hour (UTC) a timestamp falls in. Every zone's offset is a whole number of quarter hours and its

@@ -67,3 +67,9 @@
 {% macro duckdb__dwell_json_number(json_text, key) -%}
     case when json_valid({{ json_text }}) then try_cast(json_extract_string({{ json_text }}, '$.{{ key }}') as double) end
 {%- endmacro %}
+
+{#- get_json_object is null for text that is not JSON, and a cast that fails is null (ANSI mode off, Spark's
+    default). -#}
+{% macro spark__dwell_json_number(json_text, key) -%}
+    cast(get_json_object({{ json_text }}, '$.{{ key }}') as double)
+{%- endmacro %}

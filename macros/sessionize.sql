@@ -77,8 +77,10 @@
             lead(occurred_us) over dwell_partition as dwell_next_us,
             lead(event_name) over dwell_partition as dwell_next_event_name
             {%- for column, condition in counted_events.items() %},
+            {#- The window in full: Spark cannot extend a named window with a frame. #}
             coalesce(sum(case when {{ condition }} then 1 else 0 end) over (
-                dwell_partition rows between unbounded preceding and 1 preceding
+                partition by {{ partition }} order by occurred_at, event_id
+                rows between unbounded preceding and 1 preceding
             ), 0) as dwell_{{ column }}_in_partition
             {%- endfor %}
             {%- endif %}
@@ -112,8 +114,8 @@
     dwell_sessionized as (
         select
             dwell_flagged.*,
-            dwell_partition_row + 1 - max(case when {{ is_start }} then dwell_partition_row end)
-                over dwell_running as event_number_in_session,
+            cast(dwell_partition_row + 1 - max(case when {{ is_start }} then dwell_partition_row end)
+                over dwell_running as {{ dbt.type_bigint() }}) as event_number_in_session,
             {{ dwell_last_non_null('case when ' ~ is_start ~ ' then event_id end') }}
                 over dwell_running as session_first_event_id,
             max(case when {{ is_start }} then occurred_at end) over dwell_running as session_start_at,
@@ -154,7 +156,7 @@
     dwell_sessionized as (
         select
             dwell_pieces.*,
-            row_number() over dwell_session as event_number_in_session,
+            cast(row_number() over dwell_session as {{ dbt.type_bigint() }}) as event_number_in_session,
             first_value(event_id) over dwell_session as session_first_event_id,
             first_value(occurred_at) over dwell_session as session_start_at,
             first_value(occurred_us) over dwell_session as dwell_session_start_us,

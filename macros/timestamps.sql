@@ -11,6 +11,12 @@
     timezone('UTC', try_cast({{ text }} as timestamptz))
 {%- endmacro %}
 
+{#- Spark's cast reads more than ISO-8601 (a bare year, for one); only text that starts with a date counts. The
+    session time zone is UTC (profiles.yml), so a time without a zone is UTC. -#}
+{% macro spark__dwell_parse_timestamp(text) -%}
+    case when {{ text }} rlike '^\\s*[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ]|\\s*$)' then cast({{ text }} as timestamp) end
+{%- endmacro %}
+
 {% macro postgres__dwell_parse_timestamp(text) -%}
     {{ target.schema }}.dwell_utc_timestamp({{ text }})
 {%- endmacro %}
@@ -28,6 +34,10 @@
     epoch_us({{ timestamp }})
 {%- endmacro %}
 
+{% macro spark__dwell_epoch_microseconds(timestamp) -%}
+    unix_micros({{ timestamp }})
+{%- endmacro %}
+
 {#- The value at the row with the smallest ordering key among rows where the value is not null (aggregate). -#}
 {% macro dwell_first_non_null(value, order_by) -%}
     {{ return(adapter.dispatch('dwell_first_non_null', 'dwell')(value, order_by)) }}
@@ -41,6 +51,10 @@
     arg_min({{ value }}, {{ order_by }}) filter (where {{ value }} is not null)
 {%- endmacro %}
 
+{% macro spark__dwell_first_non_null(value, order_by) -%}
+    min_by({{ value }}, {{ order_by }}) filter (where {{ value }} is not null)
+{%- endmacro %}
+
 {#- The last non-null value of an expression in a window frame; the caller appends the over clause. -#}
 {% macro dwell_last_non_null(value) -%}
     {{ return(adapter.dispatch('dwell_last_non_null', 'dwell')(value)) }}
@@ -52,6 +66,10 @@
 
 {% macro duckdb__dwell_last_non_null(value) -%}
     last_value({{ value }} ignore nulls)
+{%- endmacro %}
+
+{% macro spark__dwell_last_non_null(value) -%}
+    last({{ value }}, true)
 {%- endmacro %}
 
 {% macro postgres__dwell_last_non_null(value) -%}

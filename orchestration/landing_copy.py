@@ -1,24 +1,30 @@
-"""The landing directory copied into the `landing` schema of an engine that cannot read files (macros/landing_copy.sql).
+"""The landing directory copied for an engine that cannot read it the way the duckdb target does
+(macros/landing_copy.sql): into the `landing` schema of Postgres, or into Parquet files under DWELL_SPARK_DIR that
+the spark target's `landing` tables are defined on.
 
 Each copy reads only the event files not copied before with the same size and modification time, through the DuckDB
 readers the duckdb target uses (so file errors and non-text columns come out the same), and replaces the list of
 event files present and every dimension table. It is idempotent (copying twice adds nothing), and copies run one at
-a time (a Postgres advisory lock).
+a time (a Postgres advisory lock; a file lock beside the Spark copy).
 """
 
 import csv
+import fcntl
 import json
 import os
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import duckdb
 import psycopg2
 import psycopg2.extensions
 
 from orchestration.dbt_invoke import run_dbt
 from orchestration.errors import DwellError
+from orchestration.settings import spark_dir
 
 LANDING_SCHEMA = "landing"
 EVENTS_TABLE = "events"
@@ -84,6 +90,17 @@ def _copy_in(cursor: psycopg2.extensions.cursor, table: str, path: Path) -> int:
     return cursor.rowcount
 
 
+def _export(scratch_dir: Path, loaded_files: Path, exported: Path, file_format: str) -> None:
+    with _scratch_duckdb(scratch_dir / "export.duckdb"):
+        # A target path of its own keeps dbt's partial parse of the duckdb target between copies.
+        run_dbt([
+            "run-operation", "dwell_export_landing", "--target", "duckdb", "--target-path", EXPORT_TARGET_PATH,
+            "--args", json.dumps({
+                "out_dir": str(exported), "loaded_files_csv": str(loaded_files), "file_format": file_format,
+            }),
+        ])
+
+
 def copy_landing_to_postgres() -> dict[str, int]:
     """Copy what is new in the landing directory into the landing schema; return the rows copied per table."""
     with tempfile.TemporaryDirectory(prefix="dwell-landing-copy-") as scratch_dir:
@@ -107,12 +124,7 @@ def copy_landing_to_postgres() -> dict[str, int]:
                         )
                     else:
                         file.write(",".join(FILE_KEY) + "\n")
-            with _scratch_duckdb(Path(scratch_dir) / "export.duckdb"):
-                # A target path of its own keeps dbt's partial parse of the duckdb target between copies.
-                run_dbt([
-                    "run-operation", "dwell_export_landing", "--target", "duckdb", "--target-path", EXPORT_TARGET_PATH,
-                    "--args", json.dumps({"out_dir": str(exported), "loaded_files_csv": str(loaded_files)}),
-                ])
+            _export(Path(scratch_dir), loaded_files, exported, "csv")
             copied = {}
             with connection, connection.cursor() as cursor:
                 for path in sorted(exported.glob("*.csv")):
@@ -129,4 +141,53 @@ def copy_landing_to_postgres() -> dict[str, int]:
                 )
         finally:
             connection.close()
+    return copied
+
+
+def spark_landing_dir() -> Path:
+    """Where the Spark copy keeps its Parquet files: <table>/ per landing table (macros/landing_copy.sql)."""
+    return spark_dir() / "landing"
+
+
+def _rows(path: Path) -> int:
+    with duckdb.connect() as connection:
+        return connection.execute("select count(*) from read_parquet(?)", [str(path)]).fetchone()[0]
+
+
+def copy_landing_to_spark() -> dict[str, int]:
+    """Copy what is new in the landing directory into Parquet files for the spark target's landing tables; return the
+    rows copied per table. events/ gains one file per copy that finds new rows; the other tables are replaced."""
+    landing = spark_landing_dir()
+    events_dir = landing / EVENTS_TABLE
+    events_dir.mkdir(parents=True, exist_ok=True)
+    with (landing / ".copy.lock").open("w") as lock, tempfile.TemporaryDirectory(
+        prefix="dwell-landing-copy-", dir=landing
+    ) as scratch_dir:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        loaded_files = Path(scratch_dir) / "loaded_files.csv"
+        exported = Path(scratch_dir) / "export"
+        exported.mkdir()
+        event_file_parts = sorted(events_dir.glob("*.parquet"))
+        with duckdb.connect() as connection:
+            key = ", ".join(FILE_KEY)
+            if event_file_parts:
+                connection.execute(
+                    f"copy (select distinct {key} from read_parquet('{events_dir}/*.parquet')) "
+                    f"to '{loaded_files}' (format csv, header true)"
+                )
+            else:
+                loaded_files.write_text(",".join(FILE_KEY) + "\n")
+        _export(Path(scratch_dir), loaded_files, exported, "parquet")
+        # Events first: a copy cut short leaves new rows whose files the event_files table does not list yet, and
+        # the reader skips them until the next copy lists them.
+        new_events = exported / f"{EVENTS_TABLE}.parquet"
+        copied = {EVENTS_TABLE: _rows(new_events)}
+        # The first copy always writes a file, so the table has a schema before any event arrives.
+        if copied[EVENTS_TABLE] or not event_file_parts:
+            os.replace(new_events, events_dir / f"{uuid.uuid4().hex}.parquet")
+        for path in sorted(exported.glob("*.parquet")):
+            if path != new_events:
+                copied[path.stem] = _rows(path)
+                (landing / path.stem).mkdir(exist_ok=True)
+                os.replace(path, landing / path.stem / "rows.parquet")
     return copied

@@ -194,10 +194,10 @@ final as (
         session_end_at,
         duration_seconds,
         event_count,
-        sessions_before + row_number() over (
+        cast(sessions_before + row_number() over (
             partition by user_id
             order by session_start_at, first_event_id
-        ) as session_number,
+        ) as {{ dbt.type_bigint() }}) as session_number,
         start_reason,
         end_reason,
         is_concluded,

@@ -151,7 +151,7 @@ ranked as (
         1 as copy_number
     from candidates
     where quarantine_reason is not null
-        or event_id not in (select event_id from repeated_ids)
+        or not exists (select 1 from repeated_ids where repeated_ids.event_id = candidates.event_id)
 
     union all
 
@@ -165,7 +165,7 @@ ranked as (
         ) as copy_number
     from candidates
     where quarantine_reason is null
-        and event_id in (select event_id from repeated_ids)
+        and exists (select 1 from repeated_ids where repeated_ids.event_id = candidates.event_id)
 
 ),
 
