@@ -52,12 +52,18 @@ def command_summary(_: argparse.Namespace) -> None:
     print(summarize(settings.duckdb_path()).render())
 
 
-def command_copy_landing(_: argparse.Namespace) -> None:
-    from orchestration.landing_copy import copy_landing_to_postgres
+def command_copy_landing(args: argparse.Namespace) -> None:
+    from orchestration.landing_copy import copy_landing_to_postgres, copy_landing_to_spark, spark_landing_dir
 
     settings.pin_paths()
-    copied = copy_landing_to_postgres()
-    print("Copied into the landing schema: " + ", ".join(f"{table} {rows:,} rows" for table, rows in copied.items()))
+    if args.target not in ("postgres", "spark"):
+        raise DwellError(f"copy-landing copies for the postgres or spark target, not {args.target}: the duckdb target "
+                         "reads the landing directory itself")
+    if args.target == "spark":
+        copied, into = copy_landing_to_spark(), f"the spark target's landing files ({spark_landing_dir()})"
+    else:
+        copied, into = copy_landing_to_postgres(), "the postgres target's landing schema"
+    print(f"Copied into {into}: " + ", ".join(f"{table} {rows:,} rows" for table, rows in copied.items()))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,7 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     summary.set_defaults(handler=command_summary)
 
     copy_landing = commands.add_parser(
-        "copy-landing", help="copy what is new in the landing directory into Postgres (before dbt on that target)"
+        "copy-landing", help="copy what is new in the landing directory for Postgres or Spark (before dbt there)"
+    )
+    copy_landing.add_argument(
+        "--target", default=os.environ.get("DWELL_TARGET", "postgres"),
+        help="the engine to copy for (default: DWELL_TARGET, else postgres)",
     )
     copy_landing.set_defaults(handler=command_copy_landing)
 

@@ -112,7 +112,7 @@ def postgres_warehouse(postgres_server: dict[str, str], warehouse: Warehouse, tm
         admin.close()
 
 
-def _canonical(rows: list[dict[str, Any]]) -> list[tuple]:
+def canonical_rows(rows: list[dict[str, Any]]) -> list[tuple]:
     """Rows as sorted tuples of (column, value) without the columns that name a run, so that two engines' results
     compare exactly, types included."""
     return sorted((tuple((name, value) for name, value in row.items() if name not in RUN_COLUMNS) for row in rows),
@@ -121,8 +121,8 @@ def _canonical(rows: list[dict[str, Any]]) -> list[tuple]:
 
 def assert_tables_equal(postgres: PostgresWarehouse, warehouse: Warehouse, tables: list[str]) -> None:
     for table in tables:
-        assert _canonical(postgres.records(f"select * from {table}")) \
-            == _canonical(warehouse.records(f"select * from {table}")), table
+        assert canonical_rows(postgres.records(f"select * from {table}")) \
+            == canonical_rows(warehouse.records(f"select * from {table}")), table
 
 
 def test_the_whole_warehouse_on_postgres_equals_duckdb_load_by_load(

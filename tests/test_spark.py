@@ -1,14 +1,30 @@
-"""The spark target, on a local pyspark session: dbt's date spines come out right through dwell's spark__dateadd.
+"""The spark target, on a local pyspark session: the whole warehouse, the dbt unit tests, the sessionization rules and
+incremental loads on Spark, checked against the reference and against the duckdb target on the same landed files, row
+for row and id for id; and dbt's date spines, right through dwell's spark__dateadd.
 
-dbt runs in a subprocess of its own, so the Spark JVM it starts ends with it."""
+Spark runs in a subprocess (tests/spark_steps.py, or `dbt show`), so its JVM ends with it."""
 
+import datetime
 import json
 import os
+import random
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import duckdb
+
+from conftest import Warehouse
+from orchestration.sample_data import generate_sample
 from orchestration.settings import PROJECT_DIR
+from reference_sessions import sessionize
+from test_incremental_property import COMPARED, arrival_batches
+from test_postgres import INCREMENTAL_MODELS, SESSION_MODELS, canonical_rows
+from test_sessionization_property import land_events, random_events, random_rules, rules_vars
+
+STEPS_SCRIPT = Path(__file__).with_name("spark_steps.py")
 
 SPINES = {
     "day": ("2026-02-27", "2026-03-02"),
@@ -37,14 +53,17 @@ for row in table.rows:
 """
 
 
+def spark_environment(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "DWELL_SPARK_DIR": str(tmp_path / "spark"),
+            "PYSPARK_PYTHON": sys.executable}
+
+
 def spark_rows(sql: str, tmp_path: Path) -> list[list[str]]:
-    environment = {"SPARK_LOCAL_IP": "127.0.0.1", "DWELL_SPARK_DIR": str(tmp_path / "spark"),
-                   "PYSPARK_PYTHON": sys.executable}
     completed = subprocess.run(
         [sys.executable, "-c", SHOW_ROWS, "show", "--quiet", "--target", "spark", "--target-path",
          str(tmp_path / "target"), "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
          "--inline", sql, "--limit", "1000"],
-        capture_output=True, text=True, env={**os.environ, **environment}, timeout=600,
+        capture_output=True, text=True, env=spark_environment(tmp_path), timeout=600,
     )
     assert completed.returncode == 0, completed.stderr[-4000:] + completed.stdout[-4000:]
     return [json.loads(line[4:]) for line in completed.stdout.splitlines() if line.startswith("ROW ")]
@@ -60,3 +79,135 @@ def test_date_spines_of_every_grain_on_spark(tmp_path):
 
     found = {grain: sorted(day for row_grain, day in rows if row_grain == grain) for grain in SPINES}
     assert found == EXPECTED
+
+
+class SparkWarehouse:
+    """The landing directory of a DuckDB Warehouse, built on the spark target with its metastore and warehouse under
+    tmp_path/spark. Each build is a process of its own (tests/spark_steps.py); its exports are read with DuckDB."""
+
+    def __init__(self, warehouse: Warehouse, tmp_path: Path):
+        self.warehouse = warehouse
+        self.tmp_path = tmp_path
+        self.exports = tmp_path / "spark-exports"
+        self.runs = 0
+
+    def step(self, *, select: str | None = None, dbt_vars: dict[str, Any] | None = None, full_refresh: bool = False,
+             unit_tests: bool = False, data_tests: bool = False, export: list[str] = (),
+             move: list[tuple[Path, Path]] = ()) -> dict[str, Any]:
+        """One step of a run: move files into the landing directory, copy it for Spark, dbt build, export tables."""
+        excluded = [*([] if unit_tests else ["test_type:unit"]), *([] if data_tests else ["test_type:data"])]
+        dbt = ["build", "--quiet", "--target", "spark", "--target-path", str(self.tmp_path / "spark-target"),
+               *(["--select", select, "--indirect-selection", "cautious"] if select else []),
+               *(["--exclude", *excluded] if excluded else []), *(["--full-refresh"] if full_refresh else [])]
+        return {"move": [[str(source), str(destination)] for source, destination in move], "dbt": dbt,
+                "vars": dbt_vars, "export": list(export), "export_dir": str(self.exports)}
+
+    def run(self, steps: list[dict[str, Any]]) -> None:
+        self.runs += 1
+        plan = self.tmp_path / f"spark-plan-{self.runs}.json"
+        plan.write_text(json.dumps(steps))
+        environment = spark_environment(self.tmp_path)
+        environment["PYTHONPATH"] = os.pathsep.join([str(PROJECT_DIR), str(STEPS_SCRIPT.parent)])
+        completed = subprocess.run([sys.executable, str(STEPS_SCRIPT), str(plan)], capture_output=True, text=True,
+                                   env=environment, timeout=1800)
+        # Without the JVM's stack frames, what dbt reported fits in the message.
+        output = [line for line in (completed.stdout + completed.stderr).splitlines()
+                  if not line.lstrip().startswith("at ")]
+        assert completed.returncode == 0, "\n".join(output)[-8000:]
+
+    def records(self, table: str) -> list[dict[str, Any]]:
+        with duckdb.connect() as connection:
+            relation = connection.sql(f"select * from read_parquet('{self.exports / table}/*.parquet')")
+            return [dict(zip(relation.columns, row)) for row in relation.fetchall()]
+
+    def exported_tables(self, schema: str) -> list[str]:
+        return sorted(path.name for path in self.exports.glob(f"{schema}.*"))
+
+
+def assert_tables_equal(spark: SparkWarehouse, warehouse: Warehouse, tables: list[str]) -> None:
+    for table in tables:
+        assert canonical_rows(spark.records(table)) == canonical_rows(warehouse.records(f"select * from {table}")), \
+            table
+
+
+def test_the_whole_warehouse_on_spark_equals_duckdb_load_by_load(warehouse: Warehouse, tmp_path: Path):
+    """The sample, landed in two loads (all but the last day, then the last day), built on both engines after each
+    load: every mart equal, views included. The first Spark build also runs the dbt unit tests, and every build the
+    data tests."""
+    spark = SparkWarehouse(warehouse, tmp_path)
+    generate_sample(warehouse.landing, users=12, days=4, seed=7)
+    last_day = sorted(warehouse.landing.rglob("received_date=2026-10-04"))
+    held_back = tmp_path / "held-back"
+    moves_back = []
+    for folder in last_day:
+        (held_back / folder.relative_to(warehouse.landing)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(folder, held_back / folder.relative_to(warehouse.landing))
+        moves_back.append((held_back / folder.relative_to(warehouse.landing), folder))
+
+    spark.run([spark.step(unit_tests=True, data_tests=True, export=["marts.*"])])
+    warehouse.build()
+    marts = [f"marts.{row['table_name']}" for row in warehouse.records(
+        "select table_name from information_schema.tables where table_schema = 'marts' order by table_name")]
+    assert len(marts) > 20 and spark.exported_tables("marts") == marts
+    assert_tables_equal(spark, warehouse, marts)
+
+    spark.run([spark.step(data_tests=True, export=["marts.*"], move=moves_back)])
+    warehouse.build()
+    assert_tables_equal(spark, warehouse, marts)
+    audit = spark.records("marts.rpt_load_audit")
+    assert len(audit) == 2 and all(row["rows_read"] > 0 for row in audit)
+
+
+def test_sessions_on_spark_follow_the_rules(warehouse: Warehouse, tmp_path: Path):
+    spark = SparkWarehouse(warehouse, tmp_path)
+    rng = random.Random(11)
+    rules = random_rules(rng)
+    events = random_events(rng, rules, users=12)
+    land_events(warehouse, events)
+    dbt_vars = rules_vars(rules)
+    spark.run([spark.step(select=SESSION_MODELS, dbt_vars=dbt_vars, full_refresh=True,
+                          export=["marts.fct_sessions", "marts.fct_session_events"])])
+
+    expected = sessionize(events, rules, newest_us=max(e.occurred_us for e in events))
+    sessions = {row["session_id"]: row for row in spark.records("marts.fct_sessions")}
+    membership = spark.records("marts.fct_session_events")
+    assert sorted(sessions) == sorted(s.session_id for s in expected), rules
+    assert {row["event_id"]: row["session_id"] for row in membership} == {
+        event_id: s.session_id for s in expected for event_id in s.event_ids
+    }
+    epoch, microsecond = datetime.datetime(1970, 1, 1), datetime.timedelta(microseconds=1)
+    for session in expected:
+        row = sessions[session.session_id]
+        assert (row["start_reason"], row["end_reason"]) == (session.start_reason, session.end_reason), rules
+        assert row["event_count"] == len(session.event_ids)
+        assert ((row["session_start_at"] - epoch) // microsecond, (row["session_end_at"] - epoch) // microsecond) \
+            == (session.start_us, session.end_us)
+    warehouse.build(select=SESSION_MODELS, dbt_vars=dbt_vars)
+    assert_tables_equal(spark, warehouse, ["marts.fct_sessions", "marts.fct_session_events"])
+
+
+def test_incremental_loads_on_spark_equal_a_full_refresh(warehouse: Warehouse, tmp_path: Path):
+    """Random arrival batches (shuffled, late, duplicated, re-landed, earlier copies that replace the staged one)
+    loaded one at a time on Spark, then compared with a full refresh of the same files on DuckDB."""
+    spark = SparkWarehouse(warehouse, tmp_path)
+    rng = random.Random(121252490)
+    rules = random_rules(rng)
+    events = random_events(rng, rules, users=12)
+    batches = arrival_batches(rng, events, batches=rng.randint(3, 5))
+    dbt_vars = rules_vars(rules)
+    arriving = tmp_path / "arriving"
+    steps = []
+    for index, rows in enumerate(batches):
+        # Written now, landed when the child process reaches the batch's step.
+        name = f"events/batch_{index:02d}.jsonl"
+        (arriving / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(warehouse.write_jsonl(name, rows), arriving / name)
+        moves = [(arriving / name, warehouse.landing / name)]
+        if index == 1:  # a file landed twice under another name: only duplicates
+            shutil.copy(arriving / "events/batch_00.jsonl", arriving / "events/relanded.jsonl")
+            moves.append((arriving / "events/relanded.jsonl", warehouse.landing / "events/relanded.jsonl"))
+        steps.append(spark.step(select=INCREMENTAL_MODELS, dbt_vars=dbt_vars, move=moves,
+                                export=COMPARED if index == len(batches) - 1 else []))
+    spark.run(steps)
+    warehouse.build(select=INCREMENTAL_MODELS, dbt_vars=dbt_vars, full_refresh=True)
+    assert_tables_equal(spark, warehouse, COMPARED)

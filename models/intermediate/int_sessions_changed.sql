@@ -62,17 +62,23 @@ surviving as (
 ),
 {%- endif %}
 
+{#- Joins, not `not in` subqueries in the select list: Spark 3.5 fails to plan those. #}
 final as (
 
     select
         touched.session_id,
         {% if full_build -%}
-        false
+        false as is_removed
         {%- else -%}
-        touched.session_id not in (select session_id from rebuilt)
-            and touched.session_id not in (select session_id from surviving)
-        {%- endif %} as is_removed
+        kept_by_rebuild.session_id is null and kept_in_place.session_id is null as is_removed
+        {%- endif %}
     from touched
+    {%- if not full_build %}
+    left join (select distinct session_id from rebuilt) as kept_by_rebuild
+        on kept_by_rebuild.session_id = touched.session_id
+    left join surviving as kept_in_place
+        on kept_in_place.session_id = touched.session_id
+    {%- endif %}
 
 )
 

@@ -24,16 +24,25 @@ moves as (
 
 ),
 
+session_ids_in_use as (
+
+    select distinct session_id from rebuilt_events
+
+),
+
+{#- A join, not a `not in` subquery in the select list: Spark 3.5 fails to plan those. #}
 final as (
 
     select
-        previous_session_id as old_session_id,
-        session_id as new_session_id,
-        event_count as events_moved,
-        previous_session_id not in (select session_id from rebuilt_events) as is_old_session_id_retired,
+        moves.previous_session_id as old_session_id,
+        moves.session_id as new_session_id,
+        moves.event_count as events_moved,
+        session_ids_in_use.session_id is null as is_old_session_id_retired,
         '{{ invocation_id }}' as run_id,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }}) as changed_at
     from moves
+    left join session_ids_in_use
+        on session_ids_in_use.session_id = moves.previous_session_id
 
 )
 

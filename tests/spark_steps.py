@@ -1,0 +1,47 @@
+"""Run by tests/test_spark.py in a process of its own, so the Spark JVM ends with it: a plan of steps, each moving
+landed files into place, copying the landing directory for Spark, running dbt on the spark target and exporting
+tables as Parquet for the test to read. One Spark session serves every step.
+
+Usage: python spark_steps.py PLAN_JSON"""
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from orchestration.dbt_invoke import run_dbt
+from orchestration.landing_copy import copy_landing_to_spark
+
+
+def export_tables(names: list[str], out_dir: Path) -> None:
+    """Each table (or every table of a schema, given as "schema.*") as a Parquet folder out_dir/<schema>.<table>."""
+    from pyspark.sql import SparkSession
+    from pyspark.sql.types import TimestampType
+
+    spark = SparkSession.builder.getOrCreate()
+    for name in names:
+        schema, table = name.split(".")
+        tables = [t.name for t in spark.catalog.listTables(schema) if not t.isTemporary] if table == "*" else [table]
+        for each in tables:
+            rows = spark.table(f"{schema}.{each}")
+            # Wall-clock UTC (the session's zone), as DuckDB's timestamps without a zone hold it.
+            for field in rows.schema.fields:
+                if isinstance(field.dataType, TimestampType):
+                    rows = rows.withColumn(field.name, rows[field.name].cast("timestamp_ntz"))
+            rows.write.mode("overwrite").parquet(str(out_dir / f"{schema}.{each}"))
+
+
+def main(plan_path: str) -> None:
+    plan = json.loads(Path(plan_path).read_text())
+    for step in plan:
+        for source, destination in step.get("move", []):
+            Path(destination).parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(source, destination)
+        copy_landing_to_spark()
+        run_dbt(step["dbt"], step.get("vars"))
+        if step.get("export"):
+            export_tables(step["export"], Path(step["export_dir"]))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
