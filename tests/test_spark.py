@@ -82,23 +82,24 @@ def test_date_spines_of_every_grain_on_spark(tmp_path):
 
 
 class SparkWarehouse:
-    """The landing directory of a DuckDB Warehouse, built on the spark target with its metastore and warehouse under
-    tmp_path/spark. Each build is a process of its own (tests/spark_steps.py); its exports are read with DuckDB."""
+    """The landing directory of the DuckDB Warehouse (DWELL_LANDING_DIR), built on the spark target with its metastore
+    and warehouse under tmp_path/spark. Each run is a process of its own (tests/spark_steps.py); its exports are read
+    with DuckDB."""
 
-    def __init__(self, warehouse: Warehouse, tmp_path: Path):
-        self.warehouse = warehouse
+    def __init__(self, tmp_path: Path):
         self.tmp_path = tmp_path
         self.exports = tmp_path / "spark-exports"
         self.runs = 0
 
     def step(self, *, select: str | None = None, dbt_vars: dict[str, Any] | None = None, full_refresh: bool = False,
-             unit_tests: bool = False, data_tests: bool = False, export: list[str] = (),
+             unit_tests: bool = False, export: list[str] = (),
              move: list[tuple[Path, Path]] = ()) -> dict[str, Any]:
-        """One step of a run: move files into the landing directory, copy it for Spark, dbt build, export tables."""
-        excluded = [*([] if unit_tests else ["test_type:unit"]), *([] if data_tests else ["test_type:data"])]
+        """One step of a run: move files into the landing directory, copy it for Spark, dbt build (without the data
+        tests, for CI time), export tables."""
+        excluded = ["test_type:data", *([] if unit_tests else ["test_type:unit"])]
         dbt = ["build", "--quiet", "--target", "spark", "--target-path", str(self.tmp_path / "spark-target"),
                *(["--select", select, "--indirect-selection", "cautious"] if select else []),
-               *(["--exclude", *excluded] if excluded else []), *(["--full-refresh"] if full_refresh else [])]
+               "--exclude", *excluded, *(["--full-refresh"] if full_refresh else [])]
         return {"move": [[str(source), str(destination)] for source, destination in move], "dbt": dbt,
                 "vars": dbt_vars, "export": list(export), "export_dir": str(self.exports)}
 
@@ -134,7 +135,7 @@ def test_the_whole_warehouse_on_spark_equals_duckdb_load_by_load(warehouse: Ware
     """The sample, landed in two loads (all but the last day, then the last day) and built after each on both
     engines: after the second, incremental, build every mart is equal, views included. The first Spark build also
     runs the dbt unit tests. Both loads run in one Spark process: a JVM start and a dbt parse cost more than a load."""
-    spark = SparkWarehouse(warehouse, tmp_path)
+    spark = SparkWarehouse(tmp_path)
     generate_sample(warehouse.landing, users=12, days=4, seed=7)
     last_day = sorted(warehouse.landing.rglob("received_date=2026-10-04"))
     held_back = tmp_path / "held-back"
@@ -156,7 +157,7 @@ def test_the_whole_warehouse_on_spark_equals_duckdb_load_by_load(warehouse: Ware
 
 
 def test_sessions_on_spark_follow_the_rules(warehouse: Warehouse, tmp_path: Path):
-    spark = SparkWarehouse(warehouse, tmp_path)
+    spark = SparkWarehouse(tmp_path)
     rng = random.Random(11)
     rules = random_rules(rng)
     events = random_events(rng, rules, users=12)
@@ -186,7 +187,7 @@ def test_sessions_on_spark_follow_the_rules(warehouse: Warehouse, tmp_path: Path
 def test_incremental_loads_on_spark_equal_a_full_refresh(warehouse: Warehouse, tmp_path: Path):
     """Random arrival batches (shuffled, late, duplicated, re-landed, earlier copies that replace the staged one)
     loaded one at a time on Spark, then compared with a full refresh of the same files on DuckDB."""
-    spark = SparkWarehouse(warehouse, tmp_path)
+    spark = SparkWarehouse(tmp_path)
     rng = random.Random(121252490)
     rules = random_rules(rng)
     events = random_events(rng, rules, users=12)
