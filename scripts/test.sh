@@ -30,4 +30,5 @@ trap 'bash scripts/postgres.sh stop "$postgres_root/data" || true; rm -rf "$post
 bash scripts/postgres.sh start "$postgres_root/data" "$DWELL_PG_PORT"
 # dagster-dbt reads target/manifest.json when definitions are imported.
 .venv/bin/dbt parse --quiet
-.venv/bin/python -m pytest "$@"
+# Every core: one test per worker at a time; the SERIAL_GROUPS of tests/conftest.py each stay on one worker.
+.venv/bin/python -m pytest -n "${DWELL_TEST_WORKERS:-auto}" --dist loadgroup "$@"

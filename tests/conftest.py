@@ -1,5 +1,6 @@
 import gzip
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,17 @@ from orchestration.dbt_invoke import run_dbt
 
 # pytest's terminal reporter, set when pytest configures this conftest.
 _terminal = None
+
+# scripts/test.sh runs the suite on every core (pytest-xdist, `--dist loadgroup`). Each group's tests run one after
+# another on one worker, because they share files beyond their tmp_path. Test files, or single tests as file::name.
+SERIAL_GROUPS = {
+    # They write the project's own target/ (dbt parse), or load the Dagster definitions from it in a new process
+    # while another test could be writing it.
+    "project_target": ["test_dagster_ui.py", "test_faults.py", "test_main_job.py",
+                       "test_orchestration.py::test_dagster_cli_validates_the_definitions"],
+    # They share the landing copy's dbt target path (orchestration/landing_copy.py).
+    "landing_copy": ["test_postgres.py", "test_spark.py"],
+}
 
 
 @dataclass
@@ -91,6 +103,37 @@ def assert_equal_to_a_full_refresh(warehouse: Warehouse, tmp_path: Path, monkeyp
 def pytest_configure(config: pytest.Config) -> None:
     global _terminal
     _terminal = config.pluginmanager.get_plugin("terminalreporter")
+
+
+def serial_group(nodeid: str) -> str | None:
+    """The SERIAL_GROUPS entry of a test, from its node id (tests/test_x.py::test_name[param], maybe @group)."""
+    path, _, name = nodeid.partition("::")
+    file_name = path.rsplit("/", 1)[-1]
+    test_name = re.split(r"[\[@]", name, maxsplit=1)[0]
+    file_and_name = f"{file_name}::{test_name}"
+    return next((group for group, members in SERIAL_GROUPS.items()
+                 if file_name in members or file_and_name in members), None)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks the SERIAL_GROUPS for pytest-xdist (whose own hook turns the marks into groups, hence tryfirst), and
+    puts them first: a long group started last would leave the other workers idle at the end."""
+    for item in items:
+        group = serial_group(item.nodeid)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda item: item.get_closest_marker("xdist_group") is None)
+
+
+def pytest_xdist_node_collection_finished(node, ids: list[str]) -> None:
+    """pytest-xdist groups by a suffix it adds to the node ids. Under a pytest it does not support the suffix is lost
+    and the groups would silently run side by side."""
+    if node.config.getoption("dist") == "loadgroup":
+        ungrouped = [nodeid for nodeid in ids if serial_group(nodeid) and "@" not in nodeid]
+        if ungrouped:
+            pytest.exit(f"pytest-xdist ignored the serial groups (pytest-dev/pytest-xdist#1386): {ungrouped[:3]}",
+                        returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

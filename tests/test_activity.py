@@ -335,11 +335,11 @@ def test_report_arguments_are_validated(arguments, message):
 def test_unknown_category_is_refused_and_bad_vars_stop_the_build(warehouse, capfd):
     warehouse.write_jsonl("events/one.jsonl", [event("a1", "2026-08-07T23:50:00Z", "ide_search", "u1")])
     with pytest.raises(DbtCommandError, match="activity_categories must not list any"):
-        run_dbt(["parse", "--quiet"], {"activity_categories": ["ide", "any"]})
+        run_dbt(["parse", "--quiet", "--target-path", str(warehouse.target)], {"activity_categories": ["ide", "any"]})
     with pytest.raises(DbtCommandError, match="activity_categories must be a list"):
-        run_dbt(["parse", "--quiet"], {"activity_categories": "ide"})
+        run_dbt(["parse", "--quiet", "--target-path", str(warehouse.target)], {"activity_categories": "ide"})
     with pytest.raises(DbtCommandError, match="activity_timeout_seconds must be"):
-        run_dbt(["parse", "--quiet"], {"activity_timeout_seconds": -5})
+        run_dbt(["parse", "--quiet", "--target-path", str(warehouse.target)], {"activity_timeout_seconds": -5})
     # dbt reports an inline query's compilation error in its log, not in the exception.
     for call, message in [
         ("dwell_activity_report('2026-08-01', '2026-09-01', '1 decade', 'ide')", "interval must be like"),

@@ -142,9 +142,11 @@ def test_the_portable_hash_equals_the_duckdb_one(warehouse, capfd):
     run_dbt(["show", "--inline",
              "select user_id, {{ default__dwell_user_hash('user_id') }} as portable, "
              "{{ duckdb__dwell_user_hash('user_id') }} as duckdb "
-             f"from (values {values}) as ids(user_id) where portable <> duckdb", "--output", "json"])
+             f"from (values {values}) as ids(user_id) where portable <> duckdb", "--output", "json",
+             "--target-path", str(warehouse.target)])
     assert '"show": []' in capfd.readouterr().out.replace("\n", "").replace("  ", "")
-    run_dbt(["show", "--inline", "select {{ duckdb__dwell_user_hash(\"'u42'\") }} as h", "--output", "json"])
+    run_dbt(["show", "--inline", "select {{ duckdb__dwell_user_hash(\"'u42'\") }} as h", "--output", "json",
+             "--target-path", str(warehouse.target)])
     assert str(int(hashlib.md5(b"u42").hexdigest()[:8], 16)) in capfd.readouterr().out
 
 

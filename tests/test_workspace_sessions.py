@@ -252,10 +252,11 @@ def test_gap_rules_focus_periods_and_their_edge_cases(warehouse):
     ]
 
 
-def test_bad_timeout_var_stops_the_build():
+def test_bad_timeout_var_stops_the_build(tmp_path):
     for value in [-5, 0, None]:
         with pytest.raises(DbtCommandError, match="workspace_session_timeout_seconds must be"):
-            run_dbt(["parse", "--quiet"], {"workspace_session_timeout_seconds": value})
+            run_dbt(["parse", "--quiet", "--target-path", str(tmp_path / "target")],
+                    {"workspace_session_timeout_seconds": value})
 
 
 # --- incremental exactness ---------------------------------------------------------------------------------------
