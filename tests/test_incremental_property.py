@@ -2,6 +2,8 @@
 (shuffled, late, duplicated, re-landed, and copies received earlier that replace the staged version), loaded one
 batch at a time; then every mart is compared with a full refresh of the same files, session ids included."""
 
+import hashlib
+import os
 import random
 import shutil
 
@@ -52,7 +54,15 @@ def assert_changed_sessions_listed(warehouse, before: dict[str, set], after: dic
 
 
 # 121252490 found carried sessions read after the mart's pre-hook had deleted them (per-workspace sessions).
-@pytest.mark.parametrize("seed", [7, 1234, 121252490, random.SystemRandom().randrange(10**9)])
+def seed_of_this_run() -> int:
+    """New in each run, and the same in every pytest-xdist worker of a run: they must collect the same tests."""
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run_id is None:
+        return random.SystemRandom().randrange(10**9)
+    return int(hashlib.sha256(run_id.encode()).hexdigest(), 16) % 10**9
+
+
+@pytest.mark.parametrize("seed", [7, 1234, 121252490, seed_of_this_run()])
 def test_incremental_loads_equal_a_full_refresh(warehouse, tmp_path, monkeypatch, seed):
     rng = random.Random(seed)
     rules = random_rules(rng)
