@@ -103,5 +103,11 @@
                              ~ ') using parquet location ' ~ dwell_string_literal(root ~ '/' ~ table)) -%}
             {%- do run_query('refresh table landing.' ~ table) -%}
         {%- endfor -%}
+        {#- The session alerts' deliveries, one Parquet file each (orchestration/alerts.py). -#}
+        {%- do run_query('create schema if not exists delivery') -%}
+        {%- do run_query('create table if not exists delivery.alert_deliveries (alert_id string, delivered_at timestamp, '
+                         ~ 'http_status int) using parquet location '
+                         ~ dwell_string_literal(env_var('DWELL_SPARK_DIR', 'data/spark') ~ '/delivery/alert_deliveries')) -%}
+        {%- do run_query('refresh table delivery.alert_deliveries') -%}
     {%- endif -%}
 {%- endmacro %}

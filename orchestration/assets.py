@@ -16,7 +16,7 @@ from dagster import (
 )
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from orchestration import alerts, landing, serving, settings, warehouse
+from orchestration import alerts, landing, serving, settings, targets, warehouse
 from orchestration.errors import DwellError
 from orchestration.partitions import daily_partitions, window_vars
 from orchestration.project import dwell_project
@@ -70,9 +70,9 @@ def _build_args(config: DbtBuildConfig, dbt_vars: dict[str, str] | None = None) 
 
 
 def _build(context: AssetExecutionContext, dbt: DbtCliResource, args: list[str]):
-    """One dbt build on a copy of the warehouse. The copy replaces the warehouse when every seed and model succeeded,
-    even if data tests failed: their asset checks fail, and the run fails after keeping the data."""
-    with warehouse.isolated_run():
+    """One dbt build. On duckdb it writes a copy of the warehouse that replaces the warehouse when every seed and model
+    succeeded, even if data tests failed: their asset checks fail, and the run fails after keeping the data."""
+    with targets.dbt_build_scope():
         invocation = dbt.cli(args, context=context, raise_on_error=False)
         yield from invocation.stream()
         failed_tests = warehouse.failed_tests(invocation.get_artifact("run_results.json"))
@@ -130,7 +130,8 @@ def session_alert_webhook(context: AssetExecutionContext) -> MaterializeResult:
     if url is None:
         context.log.info(f"{alerts.WEBHOOK_URL_VARIABLE} is not set: no alerts sent.")
         return MaterializeResult(metadata={"delivered": 0, "webhook": "not configured"})
-    report = alerts.deliver_new_alerts(settings.duckdb_path(), url)
+    with alerts.alert_store() as store:
+        report = alerts.deliver_new_alerts(store, url)
     if report.failed:
         # The delivered ones are recorded; the next run retries only the rest.
         raise DwellError(f"{len(report.failed)} alert(s) not delivered (first: {report.failed[0]}); "
@@ -152,7 +153,8 @@ MART_KEYS = sorted(key for key in dwell_daily_models.keys | dwell_lifetime_model
                 "swapped in whole after each run; README \"Serving copy for BI tools\".",
 )
 def serving_marts(context: AssetExecutionContext) -> MaterializeResult:
-    publication = serving.publish(settings.duckdb_path(), settings.serving_dir())
+    with targets.readable_warehouse(["marts.*"]) as readable:
+        publication = serving.publish(readable, settings.serving_dir())
     context.log.info(f"Published {len(publication.row_counts)} marts to {settings.serving_dir()}")
     return MaterializeResult(metadata={"directory": str(settings.serving_dir()), "pii": publication.pii,
                                        "marts": len(publication.row_counts),

@@ -48,21 +48,19 @@ def command_run(args: argparse.Namespace) -> None:
 
 def command_summary(_: argparse.Namespace) -> None:
     from orchestration.summary import summarize
+    from orchestration.targets import readable_warehouse
 
-    print(summarize(settings.duckdb_path()).render())
+    with readable_warehouse(["staging.stg_landed_events", "marts.fct_sessions"]) as readable:
+        print(summarize(readable).render())
 
 
 def command_copy_landing(args: argparse.Namespace) -> None:
-    from orchestration.landing_copy import copy_landing_to_postgres, copy_landing_to_spark, spark_landing_dir
+    from orchestration.landing_copy import copy_landing, spark_landing_dir
 
     settings.pin_paths()
-    if args.target not in ("postgres", "spark"):
-        raise DwellError(f"copy-landing copies for the postgres or spark target, not {args.target}: the duckdb target "
-                         "reads the landing directory itself")
-    if args.target == "spark":
-        copied, into = copy_landing_to_spark(), f"the spark target's landing files ({spark_landing_dir()})"
-    else:
-        copied, into = copy_landing_to_postgres(), "the postgres target's landing schema"
+    copied = copy_landing(args.target)
+    into = (f"the spark target's landing files ({spark_landing_dir()})" if args.target == "spark"
+            else "the postgres target's landing schema")
     print(f"Copied into {into}: " + ", ".join(f"{table} {rows:,} rows" for table, rows in copied.items()))
 
 

@@ -191,3 +191,13 @@ def copy_landing_to_spark() -> dict[str, int]:
                 (landing / path.stem).mkdir(exist_ok=True)
                 os.replace(path, landing / path.stem / "rows.parquet")
     return copied
+
+
+def copy_landing(target: str) -> dict[str, int]:
+    """Copy what is new in the landing directory for the postgres or spark target; return the rows copied per table."""
+    if target == "postgres":
+        return copy_landing_to_postgres()
+    if target == "spark":
+        return copy_landing_to_spark()
+    raise LandingCopyError(f"the landing copy is for the postgres or spark target, not {target}: the duckdb target "
+                           "reads the landing directory itself")

@@ -3,11 +3,22 @@
 import os
 from pathlib import Path
 
+from orchestration.errors import DwellError
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_LANDING_DIR = "data/landing"
 DEFAULT_DUCKDB_PATH = "data/dwell.duckdb"
 DEFAULT_SERVING_DIR = "data/serving"
 DEFAULT_SPARK_DIR = "data/spark"
+# profiles.yml's targets; DWELL_TARGET picks one, for dbt and for the Dagster assets alike.
+TARGETS = ("duckdb", "postgres", "spark")
+
+
+def dbt_target() -> str:
+    target = os.environ.get("DWELL_TARGET", "").strip() or TARGETS[0]
+    if target not in TARGETS:
+        raise DwellError(f"DWELL_TARGET must be one of {', '.join(TARGETS)}, got: {target!r}")
+    return target
 
 
 def landing_dir() -> Path:

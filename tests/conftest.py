@@ -18,12 +18,14 @@ _terminal = None
 # scripts/test.sh runs the suite on every core (pytest-xdist, `--dist loadgroup`). Each group's tests run one after
 # another on one worker, because they share files beyond their tmp_path. Test files, or single tests as file::name.
 SERIAL_GROUPS = {
-    # They write the project's own target/ (dbt parse), or load the Dagster definitions from it in a new process
-    # while another test could be writing it.
-    "project_target": ["test_dagster_ui.py", "test_faults.py", "test_main_job.py",
-                       "test_orchestration.py::test_dagster_cli_validates_the_definitions"],
-    # They share the landing copy's dbt target path (orchestration/landing_copy.py).
-    "landing_copy": ["test_postgres.py", "test_spark.py"],
+    "shared_project_files": [
+        # They write the project's own target/ (dbt parse), or load the Dagster definitions from it in a new process
+        # while another test could be writing it.
+        "test_dagster_ui.py", "test_faults.py", "test_main_job.py", "test_dagster_targets.py",
+        "test_orchestration.py::test_dagster_cli_validates_the_definitions",
+        # They share the landing copy's dbt target path (orchestration/landing_copy.py).
+        "test_postgres.py", "test_spark.py",
+    ],
 }
 
 

@@ -72,6 +72,11 @@ def alerting_warehouse(warehouse):
     return warehouse
 
 
+def deliver(url: str) -> alerts.DeliveryReport:
+    with alerts.alert_store() as store:
+        return alerts.deliver_new_alerts(store, url, backoff_seconds=0.01)
+
+
 def test_rules_fire_strictly_and_only_on_concluded_sessions(alerting_warehouse):
     fired = alerting_warehouse.records("select user_id, rule from marts.fct_session_alerts order by user_id")
     assert fired == [{"user_id": "u1", "rule": "marathon_session"}, {"user_id": "u3", "rule": "very_short_session"}]
@@ -80,12 +85,12 @@ def test_rules_fire_strictly_and_only_on_concluded_sessions(alerting_warehouse):
 def test_each_alert_is_delivered_once_with_retries(alerting_warehouse, monkeypatch):
     server = Webhook(statuses=[503, 500])  # the first alert fails twice, then goes through
     try:
-        report = alerts.deliver_new_alerts(alerting_warehouse.path, server.url, backoff_seconds=0.01)
+        report = deliver(server.url)
         assert (report.delivered, report.failed) == (2, [])
         assert sorted(body["rule"] for body in server.bodies) == ["marathon_session", "very_short_session"]
         assert {body["type"] for body in server.bodies} == {"dwell.session_alert"}
         assert all(body["session_end_at"].startswith("2026-03-01T") for body in server.bodies)
-        again = alerts.deliver_new_alerts(alerting_warehouse.path, server.url, backoff_seconds=0.01)
+        again = deliver(server.url)
         assert (again.delivered, again.already_delivered, len(server.bodies)) == (0, 2, 2)
     finally:
         server.close()
@@ -94,10 +99,10 @@ def test_each_alert_is_delivered_once_with_retries(alerting_warehouse, monkeypat
 def test_undeliverable_alerts_are_reported_and_retried_next_time(alerting_warehouse):
     failing = Webhook(statuses=[404, 500, 500, 500])
     try:
-        report = alerts.deliver_new_alerts(alerting_warehouse.path, failing.url, backoff_seconds=0.01)
+        report = deliver(failing.url)
         assert report.delivered == 0 and len(report.failed) == 2
         assert report.failed[0].endswith(": 404") and report.failed[1].endswith(": 500")
-        retry = alerts.deliver_new_alerts(alerting_warehouse.path, failing.url, backoff_seconds=0.01)
+        retry = deliver(failing.url)
         assert retry.delivered == 2 and len(failing.bodies) == 2
     finally:
         failing.close()

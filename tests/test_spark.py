@@ -1,6 +1,7 @@
-"""The spark target, on a local pyspark session: the whole warehouse, the dbt unit tests, the sessionization rules and
-incremental loads on Spark, checked against the reference and against the duckdb target on the same landed files, row
-for row and id for id; and dbt's date spines, right through dwell's spark__dateadd.
+"""The spark target, on a local pyspark session: the sessionization rules and incremental loads on Spark, checked
+against the reference and against the duckdb target on the same landed files, row for row and id for id; and dbt's
+date spines, right through dwell's spark__dateadd. The whole warehouse and the dbt unit tests on Spark are in
+tests/test_dagster_targets.py, through the Dagster assets.
 
 Spark runs in a subprocess (tests/spark_steps.py, or `dbt show`), so its JVM ends with it."""
 
@@ -17,7 +18,6 @@ from typing import Any
 import duckdb
 
 from conftest import Warehouse
-from orchestration.sample_data import generate_sample
 from orchestration.settings import PROJECT_DIR
 from reference_sessions import sessionize
 from test_incremental_property import COMPARED, arrival_batches
@@ -92,11 +92,10 @@ class SparkWarehouse:
         self.runs = 0
 
     def step(self, *, select: str | None = None, dbt_vars: dict[str, Any] | None = None, full_refresh: bool = False,
-             unit_tests: bool = False, export: list[str] = (),
-             move: list[tuple[Path, Path]] = ()) -> dict[str, Any]:
+             export: list[str] = (), move: list[tuple[Path, Path]] = ()) -> dict[str, Any]:
         """One step of a run: move files into the landing directory, copy it for Spark, dbt build (without the data
-        tests, for CI time), export tables."""
-        excluded = ["test_type:data", *([] if unit_tests else ["test_type:unit"])]
+        and unit tests, for CI time: tests/test_dagster_targets.py runs them), export tables."""
+        excluded = ["test_type:data", "test_type:unit"]
         dbt = ["build", "--quiet", "--target", "spark", "--target-path", str(self.tmp_path / "spark-target"),
                *(["--select", select, "--indirect-selection", "cautious"] if select else []),
                "--exclude", *excluded, *(["--full-refresh"] if full_refresh else [])]
@@ -121,39 +120,11 @@ class SparkWarehouse:
             relation = connection.sql(f"select * from read_parquet('{self.exports / table}/*.parquet')")
             return [dict(zip(relation.columns, row)) for row in relation.fetchall()]
 
-    def exported_tables(self, schema: str) -> list[str]:
-        return sorted(path.name for path in self.exports.glob(f"{schema}.*"))
-
 
 def assert_tables_equal(spark: SparkWarehouse, warehouse: Warehouse, tables: list[str]) -> None:
     for table in tables:
         assert canonical_rows(spark.records(table)) == canonical_rows(warehouse.records(f"select * from {table}")), \
             table
-
-
-def test_the_whole_warehouse_on_spark_equals_duckdb_load_by_load(warehouse: Warehouse, tmp_path: Path):
-    """The sample, landed in two loads (all but the last day, then the last day) and built after each on both
-    engines: after the second, incremental, build every mart is equal, views included. The first Spark build also
-    runs the dbt unit tests. Both loads run in one Spark process: a JVM start and a dbt parse cost more than a load."""
-    spark = SparkWarehouse(tmp_path)
-    generate_sample(warehouse.landing, users=12, days=4, seed=7)
-    last_day = sorted(warehouse.landing.rglob("received_date=2026-10-04"))
-    held_back = tmp_path / "held-back"
-    moves_back = []
-    for folder in last_day:
-        (held_back / folder.relative_to(warehouse.landing)).parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(folder, held_back / folder.relative_to(warehouse.landing))
-        moves_back.append((held_back / folder.relative_to(warehouse.landing), folder))
-
-    warehouse.build()
-    spark.run([spark.step(unit_tests=True), spark.step(export=["marts.*"], move=moves_back)])
-    warehouse.build()
-    marts = [f"marts.{row['table_name']}" for row in warehouse.records(
-        "select table_name from information_schema.tables where table_schema = 'marts' order by table_name")]
-    assert len(marts) > 20 and spark.exported_tables("marts") == marts
-    assert_tables_equal(spark, warehouse, marts)
-    audit = spark.records("marts.rpt_load_audit")
-    assert len(audit) == 2 and all(row["rows_read"] > 0 for row in audit)
 
 
 def test_sessions_on_spark_follow_the_rules(warehouse: Warehouse, tmp_path: Path):

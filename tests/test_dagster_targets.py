@@ -1,0 +1,100 @@
+"""The Dagster assets on the postgres and spark targets (DWELL_TARGET): the same jobs land the sample in two loads,
+publish the serving copy, deliver the session alerts and print the summary, and every one of them equals what the
+same jobs give on the duckdb target: every mart, views included, session ids and figures. Then the dbt unit tests run
+on Spark. Each engine's runs go in a process of its own, whose definitions load with that target (and where Spark's
+JVM ends with the run)."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import Warehouse
+from orchestration import alerts
+from orchestration.dbt_invoke import run_dbt_in_child
+from orchestration.sample_data import generate_sample
+from orchestration.serving import MANIFEST_FILE, PARQUET_DIR
+from orchestration.settings import PROJECT_DIR
+from test_postgres import PostgresWarehouse, canonical_rows, postgres_server, postgres_warehouse  # noqa: F401
+from test_session_alerts import Webhook
+from test_spark import spark_environment
+
+ENGINES = ("duckdb", "postgres", "spark")
+# Every asset, as `dwell run` materializes them, incrementally after the first load; then the summary.
+RUN_EVERY_ASSET = """
+from dagster import DagsterInstance
+from orchestration import cli, pipeline
+with DagsterInstance.ephemeral() as instance:
+    pipeline.materialize_all(instance, full_refresh=False)
+cli.main(["summary"])
+"""
+
+
+def run_every_asset(engine: str, environment: dict[str, str]) -> str:
+    completed = subprocess.run([sys.executable, "-c", RUN_EVERY_ASSET], cwd=PROJECT_DIR, env=environment,
+                               capture_output=True, text=True, timeout=1800)
+    output = [line for line in (completed.stdout + completed.stderr).splitlines()
+              if not line.lstrip().startswith("at ")]
+    assert completed.returncode == 0, f"{engine}:\n" + "\n".join(output)[-8000:]
+    return completed.stdout[completed.stdout.index("dwell warehouse summary"):]
+
+
+def published_marts(serving_dir: Path) -> dict[str, list[tuple]]:
+    manifest = json.loads((serving_dir / MANIFEST_FILE).read_text())
+    with duckdb.connect() as con:
+        marts = {}
+        for name in manifest["marts"]:
+            relation = con.sql(f"select * from read_parquet('{serving_dir / PARQUET_DIR / name}.parquet')")
+            marts[name] = canonical_rows([dict(zip(relation.columns, row)) for row in relation.fetchall()])
+    return marts
+
+
+def test_the_dagster_assets_on_postgres_and_spark_equal_duckdbs(
+        postgres_warehouse: PostgresWarehouse, warehouse: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    generate_sample(warehouse.landing, users=12, days=4, seed=7)
+    last_day = sorted(warehouse.landing.rglob("received_date=2026-10-04"))
+    held_back = tmp_path / "held-back"
+    for folder in last_day:
+        (held_back / folder.relative_to(warehouse.landing)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(folder, held_back / folder.relative_to(warehouse.landing))
+    webhooks = {engine: Webhook() for engine in ENGINES}
+    environments = {
+        engine: {**(spark_environment(tmp_path) if engine == "spark" else os.environ), "DWELL_TARGET": engine,
+                 "DWELL_SERVING_DIR": str(tmp_path / f"serving-{engine}"),
+                 alerts.WEBHOOK_URL_VARIABLE: webhooks[engine].url}
+        for engine in ENGINES
+    }
+    try:
+        for engine in ENGINES:
+            run_every_asset(engine, environments[engine])
+        for folder in last_day:
+            shutil.move(held_back / folder.relative_to(warehouse.landing), folder)
+        summaries = {engine: run_every_asset(engine, environments[engine]) for engine in ENGINES}
+    finally:
+        for webhook in webhooks.values():
+            webhook.close()
+
+    assert summaries["postgres"] == summaries["duckdb"] == summaries["spark"]
+    delivered = {engine: sorted(body["alert_id"] for body in webhooks[engine].bodies) for engine in ENGINES}
+    # Each alert once, though the second runs saw the first runs' alerts again.
+    assert delivered["duckdb"] and len(set(delivered["duckdb"])) == len(delivered["duckdb"])
+    assert delivered["postgres"] == delivered["duckdb"] == delivered["spark"]
+    duckdb_marts = published_marts(tmp_path / "serving-duckdb")
+    assert len(duckdb_marts) > 20 and len(duckdb_marts["rpt_load_audit"]) == 2
+    for engine in ("postgres", "spark"):
+        engine_marts = published_marts(tmp_path / f"serving-{engine}")
+        assert sorted(engine_marts) == sorted(duckdb_marts), engine
+        for name, rows in duckdb_marts.items():
+            assert engine_marts[name] == rows, f"{engine}: marts.{name}"
+
+    # The dbt unit tests on Spark, now that the tables whose column types they read exist there (on Postgres, in
+    # tests/test_postgres.py).
+    for name in ("SPARK_LOCAL_IP", "DWELL_SPARK_DIR", "PYSPARK_PYTHON"):
+        monkeypatch.setenv(name, environments["spark"][name])
+    run_dbt_in_child(["test", "--quiet", "--select", "test_type:unit", "--target", "spark",
+                      "--target-path", str(tmp_path / "spark-unit-tests")])
