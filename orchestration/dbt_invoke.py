@@ -1,4 +1,4 @@
-"""Running dbt for dwell in-process, with the project's own profile."""
+"""Running dbt for dwell, in-process or in a child process, with the project's own profile."""
 
 import json
 import shutil

@@ -6,7 +6,6 @@ JVM ends with the run)."""
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,10 +16,10 @@ import pytest
 from conftest import Warehouse
 from orchestration import alerts
 from orchestration.dbt_invoke import run_dbt_in_child
-from orchestration.sample_data import generate_sample
 from orchestration.serving import MANIFEST_FILE, PARQUET_DIR
 from orchestration.settings import PROJECT_DIR
-from test_postgres import PostgresWarehouse, canonical_rows, postgres_server, postgres_warehouse  # noqa: F401
+from test_postgres import (  # noqa: F401 (fixtures)
+    PostgresWarehouse, canonical_rows, land, postgres_server, postgres_warehouse, sample_without_its_last_day)
 from test_session_alerts import Webhook
 from test_spark import spark_environment
 
@@ -56,12 +55,7 @@ def published_marts(serving_dir: Path) -> dict[str, list[tuple]]:
 
 def test_the_dagster_assets_on_postgres_and_spark_equal_duckdbs(
         postgres_warehouse: PostgresWarehouse, warehouse: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    generate_sample(warehouse.landing, users=12, days=4, seed=7)
-    last_day = sorted(warehouse.landing.rglob("received_date=2026-10-04"))
-    held_back = tmp_path / "held-back"
-    for folder in last_day:
-        (held_back / folder.relative_to(warehouse.landing)).parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(folder, held_back / folder.relative_to(warehouse.landing))
+    last_day = sample_without_its_last_day(warehouse, tmp_path)
     webhooks = {engine: Webhook() for engine in ENGINES}
     environments = {
         engine: {**(spark_environment(tmp_path) if engine == "spark" else os.environ), "DWELL_TARGET": engine,
@@ -72,8 +66,7 @@ def test_the_dagster_assets_on_postgres_and_spark_equal_duckdbs(
     try:
         for engine in ENGINES:
             run_every_asset(engine, environments[engine])
-        for folder in last_day:
-            shutil.move(held_back / folder.relative_to(warehouse.landing), folder)
+        land(last_day)
         summaries = {engine: run_every_asset(engine, environments[engine]) for engine in ENGINES}
     finally:
         for webhook in webhooks.values():

@@ -125,20 +125,32 @@ def assert_tables_equal(postgres: PostgresWarehouse, warehouse: Warehouse, table
             == canonical_rows(warehouse.records(f"select * from {table}")), table
 
 
+def sample_without_its_last_day(warehouse: Warehouse, tmp_path: Path) -> list[tuple[Path, Path]]:
+    """The sample (12 users, 4 days) landed without the files received on its last day; returns their moves into
+    the landing directory, for the second load."""
+    generate_sample(warehouse.landing, users=12, days=4, seed=7)
+    moves = []
+    for folder in sorted(warehouse.landing.rglob("received_date=2026-10-04")):
+        held_back = tmp_path / "held-back" / folder.relative_to(warehouse.landing)
+        held_back.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(folder, held_back)
+        moves.append((held_back, folder))
+    return moves
+
+
+def land(moves: list[tuple[Path, Path]]) -> None:
+    for source, destination in moves:
+        shutil.move(source, destination)
+
+
 def test_the_whole_warehouse_on_postgres_equals_duckdb_load_by_load(
         postgres_warehouse: PostgresWarehouse, warehouse: Warehouse, tmp_path: Path):
     """The sample, landed in two loads (all but the last day, then the last day), built on both engines after each
     load: every mart equal. The first Postgres build also runs the dbt unit tests, and every build the data tests."""
-    generate_sample(warehouse.landing, users=12, days=4, seed=7)
-    last_day = sorted(warehouse.landing.rglob("received_date=2026-10-04"))
-    held_back = tmp_path / "held-back"
-    for folder in last_day:
-        (held_back / folder.relative_to(warehouse.landing)).parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(folder, held_back / folder.relative_to(warehouse.landing))
+    last_day = sample_without_its_last_day(warehouse, tmp_path)
     postgres_warehouse.build(select=None)
     warehouse.build()
-    for folder in last_day:
-        shutil.move(held_back / folder.relative_to(warehouse.landing), folder)
+    land(last_day)
     postgres_warehouse.build(select=None, unit_tests=False)
     warehouse.build()
 
