@@ -129,6 +129,13 @@
     {{ return(found.columns[0].values()[0] > 0) }}
 {%- endmacro %}
 
+{#- Spark resolves zone names with java.time: ask the JVM for its zone ids (a set, printed as "[id, id, ...]"). -#}
+{% macro spark__dwell_time_zone_exists(value) -%}
+    {%- set found = run_query("select array_contains(split(translate(reflect('java.time.ZoneId', 'getAvailableZoneIds'), "
+                              ~ "'[]', ''), ', '), " ~ dwell_string_literal(value) ~ ")") -%}
+    {{ return(found.columns[0].values()[0]) }}
+{%- endmacro %}
+
 {% macro duckdb__dwell_time_zone_exists(value) -%}
     {%- set found = run_query("select count(*) from pg_timezone_names() where name = " ~ dwell_string_literal(value)) -%}
     {{ return(found.columns[0].values()[0] > 0) }}

@@ -81,6 +81,15 @@ def test_date_spines_of_every_grain_on_spark(tmp_path):
     assert found == EXPECTED
 
 
+def test_time_zone_names_are_checked_against_the_jvms_zones_on_spark(tmp_path):
+    """reporting_time_zone's check (dwell_time_zone_setting) asks Spark's JVM, as it asks DuckDB and Postgres."""
+    # Asked when the query runs (execute), not when dbt parses it.
+    exists = "{{{{ adapter.dispatch('dwell_time_zone_exists', 'dwell')('{}') if execute else 'null' }}}}"
+    rows = spark_rows(f"select {exists.format('Asia/Kolkata')} as kolkata, {exists.format('UTC')} as utc, "
+                      f"{exists.format('Mars/Olympus_Mons')} as mars", tmp_path)
+    assert rows == [["True", "True", "False"]]
+
+
 class SparkWarehouse:
     """The landing directory of the DuckDB Warehouse (DWELL_LANDING_DIR), built on the spark target with its metastore
     and warehouse under tmp_path/spark. Each run is a process of its own (tests/spark_steps.py); its exports are read
