@@ -1,7 +1,8 @@
-"""The spark target, on a local pyspark session: the sessionization rules and incremental loads on Spark, checked
-against the reference and against the duckdb target on the same landed files, row for row and id for id; and dbt's
-date spines, right through dwell's spark__dateadd. The whole warehouse and the dbt unit tests on Spark are in
-tests/test_dagster_targets.py, through the Dagster assets.
+"""The spark target, on a local pyspark session: the sessionization rules, incremental loads, the bad-input catalogue
+and period reports in a half-hour zone on Spark, checked against the reference and against the duckdb target on the
+same landed files, row for row and id for id; the time zone check; and dbt's date spines, right through dwell's
+spark__dateadd. The whole warehouse and the dbt unit tests on Spark are in tests/test_dagster_targets.py, through
+the Dagster assets.
 
 Spark runs in a subprocess (tests/spark_steps.py, or `dbt show`), so its JVM ends with it."""
 
@@ -18,10 +19,12 @@ from typing import Any
 import duckdb
 
 from conftest import Warehouse
+from orchestration.sample_data import generate_sample
 from orchestration.settings import PROJECT_DIR
 from reference_sessions import sessionize
 from test_incremental_property import COMPARED, arrival_batches
-from test_postgres import INCREMENTAL_MODELS, SESSION_MODELS, canonical_rows
+from test_landing_contract import land_bad_input_catalogue
+from test_postgres import INCREMENTAL_MODELS, PERIOD_MODELS, SESSION_MODELS, STAGING_TABLES, canonical_rows
 from test_sessionization_property import land_events, random_events, random_rules, rules_vars
 
 STEPS_SCRIPT = Path(__file__).with_name("spark_steps.py")
@@ -189,3 +192,21 @@ def test_incremental_loads_on_spark_equal_a_full_refresh(warehouse: Warehouse, t
     spark.run(steps)
     warehouse.build(select=INCREMENTAL_MODELS, dbt_vars=dbt_vars, full_refresh=True)
     assert_tables_equal(spark, warehouse, COMPARED)
+
+
+def test_bad_input_and_period_reports_in_a_half_hour_zone_on_spark_equal_duckdb(warehouse: Warehouse,
+                                                                                   tmp_path: Path):
+    """The bad-input catalogue beside the sample, reported in Asia/Kolkata (UTC+05:30): unreadable files, non-text
+    values, lines that are not JSON and duplicates are staged, quarantined and counted as on DuckDB, and days, weeks
+    and months cut where DuckDB cuts them."""
+    generate_sample(warehouse.landing, users=12, days=4, seed=11)
+    land_bad_input_catalogue(warehouse)
+    zone = {"reporting_time_zone": "Asia/Kolkata"}
+    selection = f"{PERIOD_MODELS} +fct_sessions +rpt_load_audit +stg_events_quarantined +stg_events_duplicates"
+    tables = [*STAGING_TABLES, "marts.fct_sessions", "marts.rpt_load_audit", "intermediate.int_user_period_activity",
+              "marts.rpt_period_summary", "marts.rpt_user_period_activity"]
+    spark = SparkWarehouse(tmp_path)
+    spark.run([spark.step(select=selection, dbt_vars=zone, export=tables)])
+    warehouse.build(select=selection, dbt_vars=zone)
+    assert warehouse.records("select count(*) as n from staging.stg_events_quarantined")[0]["n"] > 0
+    assert_tables_equal(spark, warehouse, tables)
