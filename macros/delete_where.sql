@@ -8,27 +8,66 @@
     delete from {{ relation }}{% if predicate | trim %} where {{ predicate }}{% endif %}
 {%- endmacro %}
 
-{#- Spark's Parquet tables cannot delete rows (only Delta, Iceberg and Hudi tables can, and their jars are not at hand):
-    the rows to keep are written to a new table that then takes the old one's place (dwell_spark_replace_table).
-    That rewrites the table, so a run costs in proportion to the table, not to what changes. Runs as the hook is
-    rendered, so the hook itself is empty. -#}
+{#- Spark's Parquet tables cannot delete rows (only Delta, Iceberg and Hudi tables can, and their jars are not at hand),
+    so each incremental table that deletes is partitioned by a date (dwell_spark_partition_by): the partitions holding
+    a row to delete are overwritten with the rows they keep (insert overwrite, dynamic partition mode), and those
+    left with none are dropped. Other partitions are neither read beyond the predicate's columns nor written. Runs as
+    the hook is rendered, so the hook itself is empty. -#}
 {% macro spark__dwell_delete_where(relation, predicate) -%}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
-    {%- if predicate | trim -%}
-        {#- A row whose predicate is null stays, as with delete. -#}
-        {%- do dwell_spark_replace_table(relation,
-            'select * from ' ~ relation ~ ' where not coalesce((' ~ predicate ~ '), false)') -%}
-    {%- else -%}
+    {%- if not (predicate | trim) -%}
         {%- do run_query('truncate table ' ~ relation) -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set partition_by = config.get('partition_by') -%}
+    {%- if partition_by is string -%}{%- set partition_by = [partition_by] -%}{%- endif -%}
+    {%- if not partition_by or partition_by | length != 1 -%}
+        {{ exceptions.raise_compiler_error('dwell_delete_where on spark needs a table partitioned by one column '
+            ~ '(dwell_spark_partition_by); ' ~ relation ~ ' has partition_by ' ~ partition_by) }}
+    {%- endif -%}
+    {%- set column = partition_by[0] -%}
+    {#- A row whose predicate is null stays, as with delete. -#}
+    {%- set deleted = 'coalesce((' ~ predicate ~ '), false)' -%}
+    {%- set touched = run_query(
+        'select part, count_if(not is_deleted) as kept_rows from (select ' ~ column ~ ' as part, ' ~ deleted
+        ~ ' as is_deleted from ' ~ relation ~ ') group by part having count_if(is_deleted) > 0') -%}
+    {%- set kept = [] -%}
+    {%- set emptied = [] -%}
+    {%- for row in touched.rows -%}
+        {%- do (kept if row['kept_rows'] > 0 else emptied).append(row['part']) -%}
+    {%- endfor -%}
+    {%- if kept -%}
+        {%- do run_query('set spark.sql.sources.partitionOverwriteMode = DYNAMIC') -%}
+        {%- do run_query('insert overwrite table ' ~ relation ~ ' partition (' ~ column ~ ') select * from ' ~ relation
+            ~ ' where ' ~ dwell_spark_in_partitions(column, kept) ~ ' and not ' ~ deleted) -%}
+    {%- endif -%}
+    {%- if emptied -%}
+        {%- set specs = [] -%}
+        {%- for value in emptied -%}
+            {%- do specs.append('partition (' ~ column ~ ' = ' ~ dwell_spark_partition_value(value) ~ ')') -%}
+        {%- endfor -%}
+        {%- do run_query('alter table ' ~ relation ~ ' drop if exists ' ~ specs | join(', ')) -%}
     {%- endif -%}
 {%- endmacro %}
 
-{#- relation replaced by the rows of query, which may read relation: the rows go to a new table first, which is then
-    renamed into place. -#}
-{% macro dwell_spark_replace_table(relation, query) -%}
-    {%- set next = relation.incorporate(path={'identifier': relation.identifier ~ '__dwell_next'}) -%}
-    {%- do run_query('drop table if exists ' ~ next) -%}
-    {%- do run_query('create table ' ~ next ~ ' using parquet as ' ~ query) -%}
-    {%- do run_query('drop table ' ~ relation) -%}
-    {%- do run_query('alter table ' ~ next ~ ' rename to ' ~ relation) -%}
+{#- A partition value as a SQL literal (the partition columns are dates and load ids; null is a partition too). -#}
+{% macro dwell_spark_partition_value(value) -%}
+    {{ return('null' if value is none else dwell_string_literal(value | string)) }}
+{%- endmacro %}
+
+{#- A row of the partitions of column with these values. -#}
+{% macro dwell_spark_in_partitions(column, values) -%}
+    {%- set literals = [] -%}
+    {%- for value in values if value is not none -%}
+        {%- do literals.append(dwell_spark_partition_value(value)) -%}
+    {%- endfor -%}
+    {%- set tests = [column ~ ' in (' ~ literals | join(', ') ~ ')'] if literals else [] -%}
+    {%- if none in values -%}{%- do tests.append(column ~ ' is null') -%}{%- endif -%}
+    {{ return('(' ~ tests | join(' or ') ~ ')') }}
+{%- endmacro %}
+
+{#- partition_by of an incremental model that deletes rows: the column on Spark (spark__dwell_delete_where), none on
+    engines that delete rows in place. -#}
+{% macro dwell_spark_partition_by(column) -%}
+    {{ return([column] if target.type == 'spark' else none) }}
 {%- endmacro %}

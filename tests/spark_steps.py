@@ -1,10 +1,11 @@
 """Run by tests/test_spark.py in a process of its own, so the Spark JVM ends with it: a plan of steps, each moving
-landed files into place, copying the landing directory for Spark, running dbt on the spark target and exporting
-tables as Parquet for the test to read. One Spark session serves every step.
+landed files into place, copying the landing directory for Spark, running dbt on the spark target, exporting
+tables as Parquet and listing the warehouse's files for the test to read. One Spark session serves every step.
 
 Usage: python spark_steps.py PLAN_JSON"""
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -31,6 +32,13 @@ def export_tables(names: list[str], out_dir: Path) -> None:
             rows.write.mode("overwrite").parquet(str(out_dir / f"{schema}.{each}"))
 
 
+def list_files(out_file: Path) -> None:
+    """Every file of the Spark warehouse, by its path in the warehouse, with its modification time."""
+    warehouse = Path(os.environ["DWELL_SPARK_DIR"]) / "warehouse"
+    files = {str(path.relative_to(warehouse)): path.stat().st_mtime_ns for path in warehouse.rglob("*") if path.is_file()}
+    out_file.write_text(json.dumps(files))
+
+
 def main(plan_path: str) -> None:
     plan = json.loads(Path(plan_path).read_text())
     for step in plan:
@@ -41,6 +49,8 @@ def main(plan_path: str) -> None:
         run_dbt(step["dbt"], step.get("vars"))
         if step.get("export"):
             export_tables(step["export"], Path(step["export_dir"]))
+        if step.get("list_files"):
+            list_files(Path(step["list_files"]))
 
 
 if __name__ == "__main__":

@@ -34,8 +34,9 @@ def sorted_frame(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 def assert_same(actual: pd.DataFrame, expected: pd.DataFrame, keys: list[str], name: str) -> None:
     assert list(actual.columns) == list(expected.columns), name
-    if "day" in actual.columns:
-        actual, expected = (frame.assign(day=pd.to_datetime(frame.day)) for frame in (actual, expected))
+    for date_column in {"day", "session_date"} & set(actual.columns):
+        actual, expected = (frame.assign(**{date_column: pd.to_datetime(frame[date_column])})
+                            for frame in (actual, expected))
     pd.testing.assert_frame_equal(sorted_frame(actual, keys), sorted_frame(expected, keys), check_dtype=False,
                                   rtol=1e-12, atol=1e-9, obj=name)
 
@@ -109,7 +110,8 @@ def test_marts_match_pandas_on_generated_sample(warehouse):
         idle_gap_count=expected_breaks.idle_gap_count.fillna(0),
         idle_total_seconds=expected_breaks.idle_total_seconds.fillna(0),
         seconds_since_previous_session=ordered.seconds_since_previous_session,
-        previous_session_id=ordered.previous_session_id)
+        previous_session_id=ordered.previous_session_id,
+        session_date=ordered.session_date)
     breaks = warehouse.query("select * from marts.fct_session_breaks")
     assert_same(breaks, expected_breaks, ["session_id"], "breaks")
 
@@ -139,6 +141,7 @@ def test_marts_match_pandas_on_generated_sample(warehouse):
         "event_id": views.event_id, "session_id": views.session_id, "user_id": views.user_id, "page": views.page,
         "viewed_at": views.occurred_at, "dwell_seconds": views.dwell_seconds,
         "is_last_in_session": views.is_last_in_session, "is_capped": views.is_last_in_session,
+        "session_date": views.session_start_at.dt.normalize(),
     })
     assert_same(warehouse.query("select * from marts.fct_page_views"), expected_views, ["event_id"], "page views")
 
@@ -160,7 +163,8 @@ def test_marts_match_pandas_on_generated_sample(warehouse):
     concluded = sessions[sessions.is_concluded]
     expected_concluded = pd.DataFrame({"session_id": concluded.session_id, "user_id": concluded.user_id,
                                        "concluded_at": concluded.session_end_at,
-                                       "duration_seconds": concluded.duration_seconds})
+                                       "duration_seconds": concluded.duration_seconds,
+                                       "session_date": concluded.session_date})
     assert len(concluded) > 0  # open sessions are left out: test_boundaries
     assert_same(warehouse.query("select * from marts.sessions_concluded"), expected_concluded, ["session_id"],
                 "concluded")

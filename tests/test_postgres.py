@@ -113,10 +113,10 @@ def postgres_warehouse(postgres_server: dict[str, str], warehouse: Warehouse, tm
 
 
 def canonical_rows(rows: list[dict[str, Any]]) -> list[tuple]:
-    """Rows as sorted tuples of (column, value) without the columns that name a run, so that two engines' results
-    compare exactly, types included."""
-    return sorted((tuple((name, value) for name, value in row.items() if name not in RUN_COLUMNS) for row in rows),
-                  key=repr)
+    """Rows as sorted tuples of (column, value), by column name (Spark puts a table's partition column last), without
+    the columns that name a run, so that two engines' results compare exactly, types included."""
+    return sorted((tuple(sorted((name, value) for name, value in row.items() if name not in RUN_COLUMNS))
+                   for row in rows), key=repr)
 
 
 def assert_tables_equal(postgres: PostgresWarehouse, warehouse: Warehouse, tables: list[str]) -> None:

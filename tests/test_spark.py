@@ -104,15 +104,18 @@ class SparkWarehouse:
         self.runs = 0
 
     def step(self, *, select: str | None = None, dbt_vars: dict[str, Any] | None = None, full_refresh: bool = False,
-             export: list[str] = (), move: list[tuple[Path, Path]] = ()) -> dict[str, Any]:
+             export: list[str] = (), move: list[tuple[Path, Path]] = (), list_files: Path | None = None
+             ) -> dict[str, Any]:
         """One step of a run: move files into the landing directory, copy it for Spark, dbt build (without the data
-        and unit tests, for CI time: tests/test_dagster_targets.py runs them), export tables."""
+        and unit tests, for CI time: tests/test_dagster_targets.py runs them), export tables, list the warehouse's
+        files (spark_steps.list_files)."""
         excluded = ["test_type:data", "test_type:unit"]
         dbt = ["build", "--quiet", "--target", "spark", "--target-path", str(self.tmp_path / "spark-target"),
                *(["--select", select, "--indirect-selection", "cautious"] if select else []),
                "--exclude", *excluded, *(["--full-refresh"] if full_refresh else [])]
         return {"move": [[str(source), str(destination)] for source, destination in move], "dbt": dbt,
-                "vars": dbt_vars, "export": list(export), "export_dir": str(self.exports)}
+                "vars": dbt_vars, "export": list(export), "export_dir": str(self.exports),
+                "list_files": str(list_files) if list_files else None}
 
     def run(self, steps: list[dict[str, Any]]) -> None:
         self.runs += 1
@@ -210,3 +213,87 @@ def test_bad_input_and_period_reports_in_a_half_hour_zone_on_spark_equal_duckdb(
     warehouse.build(select=selection, dbt_vars=zone)
     assert warehouse.records("select count(*) as n from staging.stg_events_quarantined")[0]["n"] > 0
     assert_tables_equal(spark, warehouse, tables)
+
+
+# Each incremental table that deletes rows, and its partition column on Spark (dwell_spark_partition_by).
+PARTITIONED = {
+    "staging.stg_landed_events": "load_id", "intermediate.int_activity_quarter_hours": "session_date",
+    "intermediate.int_category_sessions": "activity_date", "intermediate.int_session_idle_gaps": "session_date",
+    "intermediate.int_user_period_activity": "period_start", "marts.fct_session_events": "session_date",
+    "marts.fct_sessions": "session_date", "marts.fct_session_metrics": "session_date",
+    "marts.fct_page_views": "session_date", "marts.fct_micro_sessions": "session_date",
+    "marts.fct_session_breaks": "session_date", "marts.sessions_concluded": "session_date",
+    "marts.fct_user_activity_daily": "activity_date",
+}
+PARTITIONED_MODELS = " ".join(f"+{name.split('.')[1]}" for name in PARTITIONED)
+
+
+def partition_files(listing: Path) -> dict[str, dict[str, frozenset]]:
+    """Per table, each partition's data files with their modification times, from a list_files step's listing."""
+    files = json.loads(listing.read_text())
+    tables = {name: {} for name in PARTITIONED}
+    for path, modified in files.items():
+        folder, table, partition, file = (path.split("/") + ["", "", ""])[:4]
+        name = f"{folder.removesuffix('.db')}.{table}"
+        if name in tables and partition.startswith(f"{PARTITIONED[name]}=") and file and not file.startswith((".", "_")):
+            value = partition.removeprefix(f"{PARTITIONED[name]}=")
+            tables[name][value] = tables[name].get(value, frozenset()) | {(file, modified)}
+    return tables
+
+
+def test_incremental_runs_on_spark_rewrite_only_the_partitions_they_change(warehouse: Warehouse, tmp_path: Path):
+    """A new day rewrites no earlier day's partition; a late event that merges the sessions either side of midnight
+    rewrites the partitions of those sessions' day and drops the next day's, now empty, and every table equals a full
+    refresh on DuckDB."""
+    def at(day: int, clock: str) -> str:
+        return f"2026-03-{day:02d}T{clock}:00Z"
+
+    def rows(*events: tuple[str, str, int, str]) -> list[dict[str, str]]:
+        return [{"event_id": event_id, "user_id": user, "event_name": "page_view", "page": "/home",
+                 "workspace_id": f"w-{user}", "occurred_at": at(day, clock), "received_at": at(day, clock)}
+                for event_id, user, day, clock in events]
+
+    # u1's sessions either side of midnight on the 11th are 35 minutes apart; the 12th has no other session.
+    history = rows(("a1", "u1", 10, "10:00"), ("a2", "u1", 10, "10:05"), ("a3", "u1", 11, "23:50"),
+                   ("a4", "u1", 11, "23:55"), ("a5", "u1", 12, "00:30"), ("a6", "u1", 12, "00:35"),
+                   ("a7", "u1", 13, "09:00"), ("b1", "u2", 10, "11:00"), ("b2", "u2", 10, "11:20"),
+                   ("b3", "u2", 11, "14:00"), ("b4", "u2", 13, "15:00"), ("c1", "u3", 10, "08:00"),
+                   ("c2", "u3", 11, "08:10"), ("c3", "u3", 13, "08:00"))
+    new_day = rows(("a8", "u1", 14, "10:00"), ("b5", "u2", 14, "10:00"), ("b6", "u2", 14, "10:10"),
+                   ("c4", "u3", 14, "12:00"))
+    late = [{**row, "received_at": at(14, "13:00")} for row in rows(("a9", "u1", 12, "00:12"))]
+    arriving = tmp_path / "arriving"
+    moves = []
+    for name, batch in (("history", history), ("new_day", new_day), ("late", late)):
+        path = arriving / f"events/{name}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(warehouse.write_jsonl(f"events/{name}.jsonl", batch), path)
+        moves.append([(path, warehouse.landing / f"events/{name}.jsonl")])
+    spark = SparkWarehouse(tmp_path)
+    listings = [tmp_path / f"files-{load}.json" for load in range(3)]
+    spark.run([spark.step(select=PARTITIONED_MODELS, move=moves[load], list_files=listings[load],
+                          export=list(PARTITIONED) if load == 2 else []) for load in range(3)])
+    first, second, third = (partition_files(listing) for listing in listings)
+
+    earlier_days = ["2026-03-10", "2026-03-11", "2026-03-12"]
+    for table in PARTITIONED:
+        assert first[table] and all(second[table].values()), table
+        if table == "staging.stg_landed_events":
+            [first_load] = first[table]
+            assert second[table][first_load] == first[table][first_load]
+            continue
+        # A week's or month's period row starts on its Monday or 1st: none of them is an event day here.
+        assert {day: second[table][day] for day in earlier_days if day in first[table]} \
+            == {day: first[table][day] for day in earlier_days if day in first[table]}, table
+        assert "2026-03-14" in second[table], table
+    for table in ("marts.fct_sessions", "marts.fct_session_events", "marts.fct_page_views",
+                  "marts.sessions_concluded"):
+        assert third[table]["2026-03-10"] == second[table]["2026-03-10"], table
+        assert third[table]["2026-03-11"] != second[table]["2026-03-11"], table
+        assert "2026-03-12" in second[table] and "2026-03-12" not in third[table], table
+
+    warehouse.build(select=PARTITIONED_MODELS, full_refresh=True)
+    merged = warehouse.records("select event_count from marts.fct_sessions where session_date = '2026-03-11' "
+                               "and user_id = 'u1'")
+    assert merged == [{"event_count": 5}]
+    assert_tables_equal(spark, warehouse, list(PARTITIONED))

@@ -1,6 +1,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
+    partition_by=dwell_spark_partition_by('session_date'),
     on_schema_change='fail',
     pre_hook="{{ dwell_delete_changed_sessions() }}",
 ) }}
@@ -32,9 +33,10 @@ final as (
         count(case when event_name = 'factory_created' then 1 end) as factory_count,
         count(case when event_name = 'invitation_sent' then 1 end) as invitation_count,
         min(occurred_at) as first_event_at,
-        max(occurred_at) as last_event_at
+        max(occurred_at) as last_event_at,
+        session_date
     from session_events
-    group by session_id, user_id, quarter_hour_at, workspace_id, project_id
+    group by session_id, user_id, quarter_hour_at, workspace_id, project_id, session_date
 
 )
 

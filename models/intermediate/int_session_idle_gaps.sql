@@ -1,6 +1,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
+    partition_by=dwell_spark_partition_by('session_date'),
     on_schema_change='fail',
     pre_hook="{{ dwell_delete_changed_sessions() }}",
 ) }}
@@ -27,7 +28,8 @@ final as (
         user_id,
         session_start_at,
         occurred_at as gap_ended_at,
-        seconds_since_previous_event as gap_seconds
+        seconds_since_previous_event as gap_seconds,
+        session_date
     from session_events
     where {{ dwell_seconds_to_microseconds('seconds_since_previous_event') }} >= {{ idle_gap_us }}
 

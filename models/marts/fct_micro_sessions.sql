@@ -1,6 +1,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
+    partition_by=dwell_spark_partition_by('session_date'),
     on_schema_change='fail',
     contract={'enforced': true},
     tags=['daily'],
@@ -32,7 +33,8 @@ workspace_events as (
         workspace_id,
         organization_id,
         event_name,
-        occurred_at
+        occurred_at,
+        session_date
     from session_events
     where workspace_id is not null
 
@@ -68,6 +70,8 @@ periods as (
         max(occurred_us) - min(occurred_us) as focused_us,
         max(seconds_since_session_start) as session_elapsed_seconds,
         count(*) as event_count,
+        -- Every event of a dwell session has its session_date.
+        min(session_date) as session_date,
         -- A blur is always its period's last event: only a blur ends a period before the session's end.
         case
             when count(case when event_name = 'workspace_blur' then 1 end) > 0 then 'blur'
@@ -98,7 +102,8 @@ final as (
         ) / {{ dwell_microseconds_per_second() }} as cumulative_focused_seconds,
         session_elapsed_seconds,
         ended_by,
-        event_count
+        event_count,
+        session_date
     from periods
 
 )

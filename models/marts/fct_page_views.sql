@@ -1,6 +1,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
+    partition_by=dwell_spark_partition_by('session_date'),
     on_schema_change='fail',
     contract={'enforced': true},
     tags=['daily'],
@@ -33,6 +34,7 @@ with_next as (
         page,
         occurred_at,
         is_last_event_in_session,
+        session_date,
         lead({{ dwell_epoch_microseconds('occurred_at') }}) over (
             partition by session_id order by event_number_in_session
         ) - {{ dwell_epoch_microseconds('occurred_at') }} as microseconds_to_next_event
@@ -53,7 +55,8 @@ final as (
             else microseconds_to_next_event / {{ dwell_microseconds_per_second() }}
         end as dwell_seconds,
         is_last_event_in_session as is_last_in_session,
-        is_last_event_in_session as is_capped
+        is_last_event_in_session as is_capped,
+        session_date
     from with_next
     where event_name = 'page_view'
         and page is not null

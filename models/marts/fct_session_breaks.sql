@@ -1,6 +1,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
+    partition_by=dwell_spark_partition_by('session_date'),
     on_schema_change='fail',
     contract={'enforced': true},
     tags=['daily'],
@@ -56,6 +57,7 @@ with_previous as (
         session_id,
         user_id,
         session_start_at,
+        session_date,
         -- session_number is the user's chronological order across all session partitions.
         lag(session_id) over user_order as previous_session_id,
         lag(session_end_at) over user_order as previous_session_end_at
@@ -82,7 +84,8 @@ final as (
         ({{ dwell_epoch_microseconds('rebuilt_sessions.session_start_at') }}
             - {{ dwell_epoch_microseconds('rebuilt_sessions.previous_session_end_at') }}) / {{ dwell_microseconds_per_second() }}
             as seconds_since_previous_session,
-        rebuilt_sessions.previous_session_id
+        rebuilt_sessions.previous_session_id,
+        rebuilt_sessions.session_date
     from rebuilt_sessions
     left join idle_by_session
         on rebuilt_sessions.session_id = idle_by_session.session_id

@@ -2,6 +2,7 @@
     materialized='incremental',
     contract={'enforced': true},
     incremental_strategy='append',
+    partition_by=dwell_spark_partition_by('session_date'),
     on_schema_change='fail',
     tags=['daily'],
     pre_hook="{{ dwell_delete_rebuilt_session_events() }}",
@@ -40,7 +41,8 @@ final as (
         seconds_since_session_start,
         session_start_at,
         session_start_reason,
-        is_last_event_in_session
+        is_last_event_in_session,
+        cast(session_start_at as date) as session_date
     from rebuilt
 
 )

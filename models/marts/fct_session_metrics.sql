@@ -2,6 +2,7 @@
     materialized='incremental',
     contract={'enforced': true},
     incremental_strategy='append',
+    partition_by=dwell_spark_partition_by('session_date'),
     on_schema_change='fail',
     tags=['daily'],
     pre_hook="{{ dwell_delete_changed_sessions() }}",
@@ -68,12 +69,13 @@ per_session as (
 
     select
         session_id,
-        user_id
+        user_id,
+        session_date
         {%- for metric in metrics %},
         {{ dwell_session_metric_value(metric) }} as metric_{{ loop.index }}
         {%- endfor %}
     from measured_events
-    group by session_id, user_id
+    group by session_id, user_id, session_date
 
 ),
 {%- endif %}
@@ -85,7 +87,8 @@ final as (
         session_id,
         user_id,
         cast({{ dwell_string_literal(metric['name']) }} as {{ dbt.type_string() }}) as metric_name,
-        cast(metric_{{ loop.index }} as {{ dwell_type_double() }}) as metric_value
+        cast(metric_{{ loop.index }} as {{ dwell_type_double() }}) as metric_value,
+        session_date
     from per_session
     {% if not loop.last %}
     union all
@@ -96,7 +99,8 @@ final as (
         cast(null as {{ dbt.type_string() }}) as session_id,
         cast(null as {{ dbt.type_string() }}) as user_id,
         cast(null as {{ dbt.type_string() }}) as metric_name,
-        cast(null as {{ dwell_type_double() }}) as metric_value
+        cast(null as {{ dwell_type_double() }}) as metric_value,
+        cast(null as date) as session_date
     where false
     {%- endfor %}
 

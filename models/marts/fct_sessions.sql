@@ -2,6 +2,7 @@
     materialized='incremental',
     contract={'enforced': true},
     incremental_strategy='append',
+    partition_by=dwell_spark_partition_by('session_date'),
     on_schema_change='fail',
     tags=['daily'],
     pre_hook="{{ dwell_delete_rebuilt_sessions() }}",

@@ -1,6 +1,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
+    partition_by=dwell_spark_partition_by('session_date'),
     on_schema_change='fail',
     contract={'enforced': true},
     tags=['daily'],
@@ -31,7 +32,8 @@ final as (
         session_id,
         user_id,
         session_end_at as concluded_at,
-        duration_seconds
+        duration_seconds,
+        session_date
     from rebuilt_sessions
     where is_concluded
 

@@ -1,6 +1,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
+    partition_by=dwell_spark_partition_by('load_id'),
     unique_key='event_id',
     on_schema_change='fail',
 ) }}
