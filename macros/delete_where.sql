@@ -55,7 +55,7 @@
     {{ return('null' if value is none else dwell_string_literal(value | string)) }}
 {%- endmacro %}
 
-{#- A row of the partitions of column with these values. -#}
+{#- A condition: the row lies in one of the partitions of column with these values. -#}
 {% macro dwell_spark_in_partitions(column, values) -%}
     {%- set literals = [] -%}
     {%- for value in values if value is not none -%}
