@@ -35,7 +35,8 @@ def export_tables(names: list[str], out_dir: Path) -> None:
 def list_files(out_file: Path) -> None:
     """Every file of the Spark warehouse, by its path in the warehouse, with its modification time."""
     warehouse = Path(os.environ["DWELL_SPARK_DIR"]) / "warehouse"
-    files = {str(path.relative_to(warehouse)): path.stat().st_mtime_ns for path in warehouse.rglob("*") if path.is_file()}
+    files = {str(path.relative_to(warehouse)): path.stat().st_mtime_ns
+             for path in warehouse.rglob("*") if path.is_file()}
     out_file.write_text(json.dumps(files))
 
 

@@ -235,8 +235,9 @@ def partition_files(listing: Path) -> dict[str, dict[str, frozenset]]:
     for path, modified in files.items():
         folder, table, partition, file = (path.split("/") + ["", "", ""])[:4]
         name = f"{folder.removesuffix('.db')}.{table}"
-        if name in tables and partition.startswith(f"{PARTITIONED[name]}=") and file and not file.startswith((".", "_")):
-            value = partition.removeprefix(f"{PARTITIONED[name]}=")
+        prefix = f"{PARTITIONED.get(name)}="
+        if name in tables and partition.startswith(prefix) and file and not file.startswith((".", "_")):
+            value = partition.removeprefix(prefix)
             tables[name][value] = tables[name].get(value, frozenset()) | {(file, modified)}
     return tables
 
