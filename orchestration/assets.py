@@ -2,6 +2,9 @@
 delivery of session alerts, and the serving copy of the marts."""
 
 import json
+import os
+import shutil
+from pathlib import Path
 
 from dagster import (
     AssetExecutionContext,
@@ -23,6 +26,7 @@ from orchestration.project import dwell_project
 from orchestration.resources import WAREHOUSE_POOL
 from orchestration.translator import dwell_translator
 
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 # dbt tags that split the project into runs: Dagster cannot mix partitioned and unpartitioned assets in one run.
 DAILY_SELECTION = "tag:daily"
 REFERENCE_SELECTION = "tag:reference"
@@ -69,12 +73,26 @@ def _build_args(config: DbtBuildConfig, dbt_vars: dict[str, str] | None = None) 
     return args
 
 
+def _keep_partial_parse(invocation_target_path: Path) -> None:
+    """dagster-dbt starts each dbt invocation from the project's partial parse (target/partial_parse.msgpack) but never
+    updates it: every run parsed the whole project anew (some 10 s) once its profile or vars differed from those of
+    the `dbt parse` that wrote it. The run's own partial parse replaces it, in one rename, for the next runs."""
+    parsed = invocation_target_path / PARTIAL_PARSE_FILE
+    if not parsed.exists():
+        return
+    kept = dwell_project.project_dir / dwell_project.target_path / PARTIAL_PARSE_FILE
+    staged = kept.with_name(f".{PARTIAL_PARSE_FILE}.{os.getpid()}")
+    shutil.copyfile(parsed, staged)
+    os.replace(staged, kept)
+
+
 def _build(context: AssetExecutionContext, dbt: DbtCliResource, args: list[str]):
     """One dbt build. On duckdb it writes a copy of the warehouse that replaces the warehouse when every seed and model
     succeeded, even if data tests failed: their asset checks fail, and the run fails after keeping the data."""
     with targets.dbt_build_scope():
         invocation = dbt.cli(args, context=context, raise_on_error=False)
         yield from invocation.stream()
+        _keep_partial_parse(invocation.target_path)
         failed_tests = warehouse.failed_tests(invocation.get_artifact("run_results.json"))
     if failed_tests:
         raise DwellError(f"{len(failed_tests)} data test(s) failed, the run's data was kept: {', '.join(failed_tests)}")

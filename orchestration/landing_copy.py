@@ -29,7 +29,6 @@ from orchestration.settings import spark_dir
 LANDING_SCHEMA = "landing"
 EVENTS_TABLE = "events"
 EVENT_FILES_TABLE = "event_files"
-EXPORT_TARGET_PATH = "target/landing-copy"
 COPY_LOCK = "dwell landing copy"
 FILE_KEY = ("source_file", "source_file_size", "source_file_modified_at")
 # Columns the export writes as something other than text.
@@ -92,9 +91,10 @@ def _copy_in(cursor: psycopg2.extensions.cursor, table: str, path: Path) -> int:
 
 def _export(scratch_dir: Path, loaded_files: Path, exported: Path, file_format: str) -> None:
     with _scratch_duckdb(scratch_dir / "export.duckdb"):
-        # A target path of its own keeps dbt's partial parse of the duckdb target between copies.
+        # The scratch database's path is new each time, so dbt parses the project anew whatever the target path: one in
+        # the scratch directory keeps copies for different warehouses from sharing dbt's files.
         run_dbt([
-            "run-operation", "dwell_export_landing", "--target", "duckdb", "--target-path", EXPORT_TARGET_PATH,
+            "run-operation", "dwell_export_landing", "--target", "duckdb", "--target-path", str(scratch_dir / "target"),
             "--args", json.dumps({
                 "out_dir": str(exported), "loaded_files_csv": str(loaded_files), "file_format": file_format,
             }),

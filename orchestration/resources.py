@@ -1,8 +1,11 @@
 """Resources shared by the assets."""
 
 import os
+from functools import cached_property
 
 from dagster_dbt import DbtCliResource
+from dbt.version import __version__ as dbt_core_version
+from packaging import version
 
 from orchestration import settings
 from orchestration.dbt_invoke import dbt_executable
@@ -17,4 +20,14 @@ os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
 # Every asset that writes the warehouse holds this pool; dagster_home/dagster.yaml limits it to one run.
 WAREHOUSE_POOL = "dwell_warehouse"
 
-dbt_resource = DbtCliResource(project_dir=dwell_project, target=DAGSTER_TARGET, dbt_executable=dbt_executable())
+
+class DwellDbtCliResource(DbtCliResource):
+    """dagster-dbt asks `dbt --version` in a new process for every step that runs dbt (some 5 s of CPU): the executable
+    is the dbt-core installed beside this Python (dbt_executable), whose version this process already knows."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(dbt_core_version)
+
+
+dbt_resource = DwellDbtCliResource(project_dir=dwell_project, target=DAGSTER_TARGET, dbt_executable=dbt_executable())

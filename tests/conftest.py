@@ -1,6 +1,7 @@
 import gzip
 import json
 import re
+import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +24,6 @@ SERIAL_GROUPS = {
         # while another test could be writing it.
         "test_dagster_ui.py", "test_faults.py", "test_main_job.py", "test_dagster_targets.py",
         "test_orchestration.py::test_dagster_cli_validates_the_definitions",
-        # They share the landing copy's dbt target path (orchestration/landing_copy.py).
-        "test_postgres.py", "test_spark.py",
     ],
 }
 
@@ -70,6 +69,22 @@ class Warehouse:
         else:
             path.write_text(text, encoding="utf-8")
         return path
+
+
+@pytest.fixture
+def tmp_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One directory per worker, emptied for each test but for dbt's target paths (named *target*), instead of a new
+    one per test. dbt parses the whole project anew when the profile or the landing directory differs from its last
+    parse in that target path (some 10 s); with the same paths in every test, its partial parse carries over."""
+    path = tmp_path_factory.getbasetemp() / "test"
+    path.mkdir(exist_ok=True)
+    for child in path.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            if "target" not in child.name:
+                shutil.rmtree(child)
+        else:
+            child.unlink()
+    return path
 
 
 @pytest.fixture

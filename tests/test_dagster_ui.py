@@ -12,7 +12,6 @@ import time
 import urllib.request
 from contextlib import closing
 from datetime import date
-from pathlib import Path
 
 import pytest
 from dagster import DagsterInstance

@@ -4,6 +4,7 @@ warehouse path gives a clear error and leaves the warehouse unchanged."""
 
 import errno
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -17,9 +18,14 @@ import pytest
 from dagster import DagsterInstance
 
 from orchestration import pipeline, warehouse as warehouse_runs
+from orchestration.assets import dwell_daily_models
 from orchestration.dbt_invoke import run_dbt
 from orchestration.sample_data import generate_sample
+from orchestration.settings import PROJECT_DIR
 
+# dbt's log message as it starts the i-th of the n nodes of its build: "i of n START sql incremental model ...". Its
+# hooks count apart ("1 of 1 START hook: ...").
+DBT_STARTS = re.compile(r"\b(\d+) of (\d+) START (?!hook)")
 START, FIRST_LOAD_END, LAST = "2026-10-01", "2026-10-02", "2026-10-04"
 
 # One Dagster run of the daily job over every partition: one dbt build, in a process of its own.
@@ -69,16 +75,23 @@ def start_daily_run() -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def wait_for_dbt(run: subprocess.Popen, timeout: float = 120) -> None:
-    """Until the run has its copy of the warehouse and dbt is running on it."""
-    deadline = time.monotonic() + timeout
+def dbt_logs() -> set[Path]:
+    """dbt's logs of the daily job's runs: dagster-dbt gives each dbt invocation a target path of its own."""
+    return set((PROJECT_DIR / "target").glob(f"{dwell_daily_models.op.name}-*/dbt.log"))
+
+
+def wait_for_dbt_progress(run: subprocess.Popen, fraction: float, earlier_logs: set[Path]) -> None:
+    """Until dbt, in the run, has started the node at `fraction` of its build ("i of n START" in its log): a point
+    in the build that does not depend on how fast this machine is."""
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        assert run.poll() is None, "the run ended before dbt started"
-        if any("dbt" in Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace")
-               for child in children(run.pid) if Path(f"/proc/{child}/cmdline").exists()):
-            return
-        time.sleep(0.05)
-    raise AssertionError("dbt did not start")
+        assert run.poll() is None, f"the run ended before dbt reached {fraction} of its build"
+        for log in dbt_logs() - earlier_logs:
+            started = [(int(node), int(total)) for node, total in DBT_STARTS.findall(log.read_text(errors="replace"))]
+            if started and max(node for node, _ in started) >= fraction * started[0][1]:
+                return
+        time.sleep(0.02)
+    raise AssertionError(f"dbt did not reach {fraction} of its build")
 
 
 def test_a_run_killed_at_any_point_leaves_the_warehouse_unchanged_and_the_next_run_completes(warehouse, tmp_path,
@@ -92,29 +105,17 @@ def test_a_run_killed_at_any_point_leaves_the_warehouse_unchanged_and_the_next_r
     assert before["fct_sessions"]
     land(sample, warehouse.landing, START, LAST)
 
-    # How long the daily run's dbt build takes, from a run whose result is then put back.
-    saved = tmp_path / "before.duckdb"
-    shutil.copyfile(warehouse.path, saved)
-    run = start_daily_run()
-    wait_for_dbt(run)
-    started = time.monotonic()
-    assert run.wait(timeout=600) == 0
-    dbt_seconds = time.monotonic() - started
-    assert marts(warehouse.path) != before
-    shutil.copyfile(saved, warehouse.path)
-
     # Early (staging), midway (sessions) and late (marts) in the dbt build, then dbt alone killed under its run.
     for fraction in (0.1, 0.4, 0.7):
+        earlier_logs = dbt_logs()
         run = start_daily_run()
-        wait_for_dbt(run)
-        time.sleep(fraction * dbt_seconds)
-        assert run.poll() is None, f"the run finished before the kill at {fraction}"
+        wait_for_dbt_progress(run, fraction, earlier_logs)
         os.killpg(run.pid, signal.SIGKILL)
         run.wait()
         assert marts(warehouse.path) == before, f"killed at {fraction} of a run"
+    earlier_logs = dbt_logs()
     run = start_daily_run()
-    wait_for_dbt(run)
-    time.sleep(0.5 * dbt_seconds)
+    wait_for_dbt_progress(run, 0.5, earlier_logs)
     for child in children(run.pid):
         os.kill(child, signal.SIGKILL)
     assert run.wait(timeout=300) != 0

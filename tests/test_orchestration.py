@@ -7,12 +7,10 @@ from datetime import date, datetime, timezone
 
 import duckdb
 import pandas as pd
-import pytest
 import yaml
 from dagster import (
     AssetKey,
     DagsterInstance,
-    DagsterRunStatus,
     RunsFilter,
     SensorResult,
     SkipReason,

@@ -392,14 +392,15 @@ def test_events_target_lands_within_ten_percent(tmp_path, users, days, events):
 
 
 def test_regenerating_replaces_the_previous_sample(tmp_path):
-    stale = tmp_path / "events" / "received_date=2020-01-01" / "events.parquet"
+    landing = tmp_path / "landing"
+    stale = landing / "events" / "received_date=2020-01-01" / "events.parquet"
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"old")
-    generate_sample(tmp_path, users=10, days=2, seed=1)
-    summary = generate_sample(tmp_path, users=10, days=2, seed=2)
+    generate_sample(landing, users=10, days=2, seed=1)
+    summary = generate_sample(landing, users=10, days=2, seed=2)
     assert not stale.exists()
-    assert sorted(p for p in tmp_path.rglob("*") if p.is_file()) == summary.files
-    seeds = all_rows(connect(), tmp_path).filter("event_id IS NOT NULL").project("split_part(event_id, '_', 2)")
+    assert sorted(p for p in landing.rglob("*") if p.is_file()) == summary.files
+    seeds = all_rows(connect(), landing).filter("event_id IS NOT NULL").project("split_part(event_id, '_', 2)")
     assert seeds.distinct().fetchall() == [("2",)]
 
 
