@@ -27,6 +27,9 @@ SERIAL_GROUPS = {
     ],
 }
 
+# Files of long tests outside the groups (a Spark JVM or a Postgres server each), started right after the groups.
+LONG_TEST_FILES = ("test_spark.py", "test_postgres.py")
+
 
 @dataclass
 class Warehouse:
@@ -135,12 +138,14 @@ def serial_group(nodeid: str) -> str | None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Marks the SERIAL_GROUPS for pytest-xdist (whose own hook turns the marks into groups, hence tryfirst), and
-    puts them first: a long group started last would leave the other workers idle at the end."""
+    puts them first, then the LONG_TEST_FILES: a long test started last would leave the other workers idle at the
+    end."""
     for item in items:
         group = serial_group(item.nodeid)
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
-    items.sort(key=lambda item: item.get_closest_marker("xdist_group") is None)
+    items.sort(key=lambda item: (item.get_closest_marker("xdist_group") is None,
+                                 item.nodeid.split("::", 1)[0].rsplit("/", 1)[-1] not in LONG_TEST_FILES))
 
 
 def pytest_xdist_node_collection_finished(node, ids: list[str]) -> None:

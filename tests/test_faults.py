@@ -127,6 +127,8 @@ def test_a_run_killed_at_any_point_leaves_the_warehouse_unchanged_and_the_next_r
         pipeline.materialize_job("dwell_lifetime_job", instance, full_refresh=False)
     assert not warehouse_runs.run_directory(warehouse.path).exists()
     completed = marts(warehouse.path)
+    # The daily run changes the sessions: the killed runs had work whose absence the checks above saw.
+    assert completed["fct_sessions"] != before["fct_sessions"]
 
     clean = tmp_path / "clean.duckdb"
     monkeypatch.setenv("DWELL_DUCKDB_PATH", str(clean))
