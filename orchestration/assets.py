@@ -1,7 +1,6 @@
 """Every table is an asset: the landed files (observed), every dbt seed and model in three groups of runs, the
 delivery of session alerts, and the serving copy of the marts."""
 
-import json
 import os
 import shutil
 from pathlib import Path
@@ -21,7 +20,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration import alerts, landing, serving, settings, targets, warehouse
 from orchestration.errors import DwellError
-from orchestration.partitions import daily_partitions, window_vars
+from orchestration.partitions import daily_partitions, window_environment
 from orchestration.project import dwell_project
 from orchestration.resources import WAREHOUSE_POOL
 from orchestration.translator import dwell_translator
@@ -63,11 +62,9 @@ def landed_dimensions() -> ObserveResult:
     return _observe(landing.dimension_files(settings.landing_dir()))
 
 
-def _build_args(config: DbtBuildConfig, dbt_vars: dict[str, str] | None = None) -> list[str]:
+def _build_args(config: DbtBuildConfig) -> list[str]:
     # dbt unit tests check the SQL on fixed inputs, not the data: the test suite runs them, production runs don't.
     args = ["build", "--exclude", "resource_type:unit_test"]
-    if dbt_vars:
-        args += ["--vars", json.dumps(dbt_vars)]
     if config.full_refresh:
         args.append("--full-refresh")
     return args
@@ -75,7 +72,7 @@ def _build_args(config: DbtBuildConfig, dbt_vars: dict[str, str] | None = None) 
 
 def _keep_partial_parse(invocation_target_path: Path) -> None:
     """dagster-dbt starts each dbt invocation from the project's partial parse (target/partial_parse.msgpack) but never
-    updates it: every run parsed the whole project anew (some 10 s) once its profile or vars differed from those of
+    updates it: every run parsed the whole project anew (some 10 s) once its profile differed from that of
     the `dbt parse` that wrote it. The run's own partial parse replaces it, in one rename, for the next runs."""
     parsed = invocation_target_path / PARTIAL_PARSE_FILE
     if not parsed.exists():
@@ -110,9 +107,9 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource, args: list[str])
 )
 def dwell_daily_models(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
     """Event staging and sessions. One dbt build per run, however many partitions: the window is [start, end)."""
-    dbt_vars = window_vars(context.partition_time_window)
-    context.log.info(f"dbt window {dbt_vars}")
-    yield from _build(context, dbt, _build_args(config, dbt_vars))
+    with window_environment(context.partition_time_window) as window:
+        context.log.info(f"dbt window {window}")
+        yield from _build(context, dbt, _build_args(config))
 
 
 def _unpartitioned_dbt_assets(name: str, select: str):

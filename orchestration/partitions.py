@@ -1,10 +1,14 @@
 """Daily partitions on event date (UTC), and the half-open window a partitioned run passes to dbt."""
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from dagster import DailyPartitionsDefinition, TimeWindow
 
 DEFAULT_PARTITION_START_DATE = "2026-01-01"
+WINDOW_START_VARIABLE = "DWELL_WINDOW_START"
+WINDOW_END_VARIABLE = "DWELL_WINDOW_END"
 
 daily_partitions = DailyPartitionsDefinition(
     start_date=os.environ.get("DWELL_PARTITION_START_DATE", DEFAULT_PARTITION_START_DATE),
@@ -12,9 +16,23 @@ daily_partitions = DailyPartitionsDefinition(
 )
 
 
-def window_vars(window: TimeWindow) -> dict[str, str]:
-    """dbt vars for the half-open window [start, end) of a partition or a range of partitions."""
-    return {
-        "window_start": window.start.strftime("%Y-%m-%dT%H:%M:%S"),
-        "window_end": window.end.strftime("%Y-%m-%dT%H:%M:%S"),
+@contextmanager
+def window_environment(window: TimeWindow) -> Iterator[dict[str, str]]:
+    """Sets the environment variables of the half-open window [start, end) of a partition or a range of partitions
+    for the block, for the dbt process started in it. Environment variables, not dbt vars: dbt parses the whole
+    project anew (some 10 s) whenever its vars change, and the window changes on every run (README "Partitions and
+    windows")."""
+    values = {
+        WINDOW_START_VARIABLE: window.start.strftime("%Y-%m-%dT%H:%M:%S"),
+        WINDOW_END_VARIABLE: window.end.strftime("%Y-%m-%dT%H:%M:%S"),
     }
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield values
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -36,7 +36,6 @@ REFUSED = [
      "session_metrics"),
     ({"session_metrics": [{"name": "spent", "aggregation": "sum", "property": "a') or ('1"}]}, "session_metrics"),
     ({"session_metrics": [{"name": "n", "aggregation": "count); drop table y; --"}]}, "session_metrics"),
-    ({"window_start": "2026-10-01'; drop table marts.fct_sessions; --", "window_end": "2026-10-02"}, "window_start"),
     ({"landing_dir": ""}, "landing_dir"),
 ]
 
@@ -57,13 +56,22 @@ def built_warehouse(warehouse):
     return warehouse
 
 
-def test_every_var_refuses_an_injection_with_a_message_naming_it(built_warehouse, capfd):
-    for dbt_vars, name in REFUSED:
+def test_every_var_refuses_an_injection_with_a_message_naming_it(built_warehouse, capfd, monkeypatch):
+    def assert_refused(name, dbt_vars=None):
         capfd.readouterr()
         with pytest.raises(DbtCommandError):
             run_dbt(["compile", "--quiet", "--target-path", str(built_warehouse.target)], dbt_vars)
         printed = capfd.readouterr()
-        assert name in printed.out + printed.err, (dbt_vars, printed.out[-2000:])
+        assert name in printed.out + printed.err, (name, dbt_vars, printed.out[-2000:])
+
+    for dbt_vars, name in REFUSED:
+        assert_refused(name, dbt_vars)
+    # The partitioned run's window comes from the environment (README "Partitions and windows").
+    monkeypatch.setenv("DWELL_WINDOW_START", "2026-10-01'; drop table marts.fct_sessions; --")
+    monkeypatch.setenv("DWELL_WINDOW_END", "2026-10-02")
+    assert_refused("DWELL_WINDOW_START")
+    monkeypatch.setenv("DWELL_WINDOW_START", "2026-10-02")
+    assert_refused("DWELL_WINDOW_START must be before DWELL_WINDOW_END")
     assert sessions_table_count(built_warehouse) == 1
     assert built_warehouse.query("select count(*) as n from marts.fct_session_events").n[0] == 2
 
