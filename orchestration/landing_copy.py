@@ -10,6 +10,7 @@ a time (a Postgres advisory lock; a file lock beside the Spark copy).
 
 import csv
 import fcntl
+import hashlib
 import json
 import os
 import tempfile
@@ -24,7 +25,7 @@ import psycopg2.extensions
 
 from orchestration.dbt_invoke import run_dbt
 from orchestration.errors import DwellError
-from orchestration.settings import spark_dir
+from orchestration.settings import PROJECT_DIR, spark_dir
 
 LANDING_SCHEMA = "landing"
 EVENTS_TABLE = "events"
@@ -58,9 +59,9 @@ def postgres_connection() -> psycopg2.extensions.connection:
 
 
 @contextmanager
-def _scratch_duckdb(path: Path) -> Iterator[None]:
+def _in_memory_duckdb() -> Iterator[None]:
     previous = os.environ.get("DWELL_DUCKDB_PATH")
-    os.environ["DWELL_DUCKDB_PATH"] = str(path)
+    os.environ["DWELL_DUCKDB_PATH"] = ":memory:"
     try:
         yield
     finally:
@@ -89,12 +90,14 @@ def _copy_in(cursor: psycopg2.extensions.cursor, table: str, path: Path) -> int:
     return cursor.rowcount
 
 
-def _export(scratch_dir: Path, loaded_files: Path, exported: Path, file_format: str) -> None:
-    with _scratch_duckdb(scratch_dir / "export.duckdb"):
-        # The scratch database's path is new each time, so dbt parses the project anew whatever the target path: one in
-        # the scratch directory keeps copies for different warehouses from sharing dbt's files.
+def _export(copy_key: str, loaded_files: Path, exported: Path, file_format: str) -> None:
+    """Export the landing directory's new rows through the duckdb target's readers, in an in-memory database. The dbt
+    target path is one per copy destination (copy_key), whose lock the caller holds: with the same profile (the
+    in-memory database) and landing directory as the copy before, dbt parses the project partially (seconds less)."""
+    target_path = PROJECT_DIR / "target" / "landing-copy" / hashlib.sha256(copy_key.encode()).hexdigest()[:16]
+    with _in_memory_duckdb():
         run_dbt([
-            "run-operation", "dwell_export_landing", "--target", "duckdb", "--target-path", str(scratch_dir / "target"),
+            "run-operation", "dwell_export_landing", "--target", "duckdb", "--target-path", str(target_path),
             "--args", json.dumps({
                 "out_dir": str(exported), "loaded_files_csv": str(loaded_files), "file_format": file_format,
             }),
@@ -124,7 +127,7 @@ def copy_landing_to_postgres() -> dict[str, int]:
                         )
                     else:
                         file.write(",".join(FILE_KEY) + "\n")
-            _export(Path(scratch_dir), loaded_files, exported, "csv")
+            _export(f"postgres {connection.dsn}", loaded_files, exported, "csv")
             copied = {}
             with connection, connection.cursor() as cursor:
                 for path in sorted(exported.glob("*.csv")):
@@ -177,7 +180,7 @@ def copy_landing_to_spark() -> dict[str, int]:
                 )
             else:
                 loaded_files.write_text(",".join(FILE_KEY) + "\n")
-        _export(Path(scratch_dir), loaded_files, exported, "parquet")
+        _export(f"spark {landing}", loaded_files, exported, "parquet")
         # Events first: a copy cut short leaves new rows whose files the event_files table does not list yet, and
         # the reader skips them until the next copy lists them.
         new_events = exported / f"{EVENTS_TABLE}.parquet"
