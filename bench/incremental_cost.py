@@ -36,7 +36,7 @@ ONE_MORE_DAY = "one more day"
 LATE_EVENTS = "1% late events"
 RATIO_TARGETS = {ONE_MORE_DAY: 0.10, LATE_EVENTS: 0.25}
 SLOWEST_NODES_SHOWN = 5
-SMOKE = {"events": 20_000, "days": 10, "runs": 1}
+SMOKE = {"events": 20_000, "days": 10, "runs": 1, "select": "+fct_sessions"}
 # The bundled sample (`dwell run`: 200 users, 30 days, 80,872 rows) has about 13.5 events per user per day; the
 # benchmark keeps that density at any size unless --users says otherwise.
 SAMPLE_EVENTS_PER_USER_DAY = 13.5
@@ -132,10 +132,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/dwell-bench"), help="where data and warehouses go")
     parser.add_argument("--smoke", action="store_true",
                         help=f"tiny run of every step for CI: {SMOKE['events']:,} events, {SMOKE['days']} days, "
-                             f"{SMOKE['runs']} run, with tests")
+                             f"{SMOKE['runs']} run, with tests, of {SMOKE['select']} unless --select says otherwise")
     args = parser.parse_args(argv)
     if args.smoke:
         args.events, args.days, args.runs, args.with_tests = SMOKE["events"], SMOKE["days"], SMOKE["runs"], True
+        # At this size a run is per-model overhead: the session models and their parents exercise every step.
+        args.select = args.select or SMOKE["select"]
     return complete_sample_args(parser, args)
 
 

@@ -5,7 +5,7 @@ from orchestration.dbt_invoke import run_dbt
 from orchestration.summary import summarize
 
 
-def test_main_job_builds_the_sample_and_reconciles(warehouse, capsys, tmp_path):
+def test_main_job_builds_the_sample_reconciles_reuses_landed_events_and_docs_generate(warehouse, capsys, tmp_path):
     assert cli.main(["run", "--users", "25", "--days", "4", "--seed", "7"]) == 0
     printed = capsys.readouterr().out
     assert "Generated" in printed and "dwell warehouse summary" in printed and "median session" in printed
@@ -25,10 +25,12 @@ def test_main_job_builds_the_sample_and_reconciles(warehouse, capsys, tmp_path):
     assert missing.n[0] == 0
     assert warehouse.query("select count(*) as n from marts.dim_users where not is_in_users_file").n[0] > 0
 
-
-def test_main_job_reuses_landed_events_and_docs_generate(warehouse, capsys):
-    sample_data.generate_sample(warehouse.landing, users=10, days=2, seed=3)
+    # Run again: the events already landed are used, not a new sample, and nothing changes.
+    sessions = warehouse.query("select count(*) as n from marts.fct_sessions").n[0]
     assert cli.main(["run"]) == 0
     assert "Using the events already in" in capsys.readouterr().out
+    assert warehouse.query("select count(*) as n from marts.fct_sessions").n[0] == sessions
+    assert summarize(warehouse.path).rows_read == expected.events_written
+
     run_dbt(["docs", "generate", "--target-path", str(warehouse.target)])
     assert (warehouse.target / "catalog.json").exists()
