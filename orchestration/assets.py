@@ -20,7 +20,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration import alerts, landing, serving, settings, targets, warehouse
 from orchestration.errors import DwellError
-from orchestration.partitions import daily_partitions, window_environment
+from orchestration.partitions import daily_partitions, window_variables
 from orchestration.project import dwell_project
 from orchestration.resources import WAREHOUSE_POOL
 from orchestration.translator import dwell_translator
@@ -107,8 +107,9 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource, args: list[str])
 )
 def dwell_daily_models(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
     """Event staging and sessions. One dbt build per run, however many partitions: the window is [start, end)."""
-    with window_environment(context.partition_time_window) as window:
-        context.log.info(f"dbt window {window}")
+    window = window_variables(context.partition_time_window)
+    context.log.info(f"dbt window {window}")
+    with settings.environment(window):
         yield from _build(context, dbt, _build_args(config))
 
 

@@ -15,8 +15,6 @@ import json
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -25,7 +23,7 @@ import psycopg2.extensions
 
 from orchestration.dbt_invoke import run_dbt
 from orchestration.errors import DwellError
-from orchestration.settings import PROJECT_DIR, spark_dir
+from orchestration import settings
 
 LANDING_SCHEMA = "landing"
 EVENTS_TABLE = "events"
@@ -46,29 +44,16 @@ class LandingCopyError(DwellError):
 
 def postgres_connection() -> psycopg2.extensions.connection:
     """A connection to the database of the `postgres` target, from the same environment variables as profiles.yml."""
-    settings = {
+    parameters = {
         "host": os.environ.get("DWELL_PG_HOST", "127.0.0.1"),
         "port": int(os.environ.get("DWELL_PG_PORT", "5432")),
         "user": os.environ.get("DWELL_PG_USER", "postgres"),
         "dbname": os.environ.get("DWELL_PG_DATABASE", "dwell"),
     }
     try:
-        return psycopg2.connect(password=os.environ.get("DWELL_PG_PASSWORD", ""), **settings)
+        return psycopg2.connect(password=os.environ.get("DWELL_PG_PASSWORD", ""), **parameters)
     except psycopg2.OperationalError as error:
-        raise LandingCopyError(f"cannot connect to Postgres {settings} (DWELL_PG_* variables): {error}") from error
-
-
-@contextmanager
-def _in_memory_duckdb() -> Iterator[None]:
-    previous = os.environ.get("DWELL_DUCKDB_PATH")
-    os.environ["DWELL_DUCKDB_PATH"] = ":memory:"
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("DWELL_DUCKDB_PATH")
-        else:
-            os.environ["DWELL_DUCKDB_PATH"] = previous
+        raise LandingCopyError(f"cannot connect to Postgres {parameters} (DWELL_PG_* variables): {error}") from error
 
 
 def _header(path: Path) -> list[str]:
@@ -94,8 +79,8 @@ def _export(copy_key: str, loaded_files: Path, exported: Path, file_format: str)
     """Export the landing directory's new rows through the duckdb target's readers, in an in-memory database. The dbt
     target path is one per copy destination (copy_key), whose lock the caller holds: with the same profile (the
     in-memory database) and landing directory as the copy before, dbt parses the project partially (seconds less)."""
-    target_path = PROJECT_DIR / "target" / "landing-copy" / hashlib.sha256(copy_key.encode()).hexdigest()[:16]
-    with _in_memory_duckdb():
+    target_path = settings.PROJECT_DIR / "target" / "landing-copy" / hashlib.sha256(copy_key.encode()).hexdigest()[:16]
+    with settings.environment({"DWELL_DUCKDB_PATH": ":memory:"}):
         run_dbt([
             "run-operation", "dwell_export_landing", "--target", "duckdb", "--target-path", str(target_path),
             "--args", json.dumps({
@@ -149,7 +134,7 @@ def copy_landing_to_postgres() -> dict[str, int]:
 
 def spark_landing_dir() -> Path:
     """Where the Spark copy keeps its Parquet files: <table>/ per landing table (macros/landing_copy.sql)."""
-    return spark_dir() / "landing"
+    return settings.spark_dir() / "landing"
 
 
 def _rows(path: Path) -> int:

@@ -1,8 +1,6 @@
 """Daily partitions on event date (UTC), and the half-open window a partitioned run passes to dbt."""
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from dagster import DailyPartitionsDefinition, TimeWindow
 
@@ -16,23 +14,11 @@ daily_partitions = DailyPartitionsDefinition(
 )
 
 
-@contextmanager
-def window_environment(window: TimeWindow) -> Iterator[dict[str, str]]:
-    """Sets the environment variables of the half-open window [start, end) of a partition or a range of partitions
-    for the block, for the dbt process started in it. Environment variables, not dbt vars: dbt parses the whole
-    project anew (some 10 s) whenever its vars change, and the window changes on every run (README "Partitions and
-    windows")."""
-    values = {
+def window_variables(window: TimeWindow) -> dict[str, str]:
+    """The environment variables of the half-open window [start, end) of a partition or a range of partitions, for
+    the dbt process of a partitioned run. Environment variables, not dbt vars: dbt parses the whole project anew (some
+    10 s) whenever its vars change, and the window changes on every run (README "Partitions and windows")."""
+    return {
         WINDOW_START_VARIABLE: window.start.strftime("%Y-%m-%dT%H:%M:%S"),
         WINDOW_END_VARIABLE: window.end.strftime("%Y-%m-%dT%H:%M:%S"),
     }
-    previous = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield values
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value

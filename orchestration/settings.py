@@ -1,6 +1,8 @@
 """Where dwell's files live. Environment variables are the only configuration of paths (README: "Configuration")."""
 
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from orchestration.errors import DwellError
@@ -42,3 +44,18 @@ def pin_paths() -> None:
     os.environ["DWELL_LANDING_DIR"] = str(landing_dir())
     os.environ["DWELL_DUCKDB_PATH"] = str(duckdb_path())
     os.environ["DWELL_SPARK_DIR"] = str(spark_dir())
+
+
+@contextmanager
+def environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Set these environment variables for the block (for dbt and the processes started in it), then restore them."""
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -67,7 +67,6 @@ def isolated_run() -> Iterator[Path]:
     directory = run_directory(warehouse)
     # The same file name: DuckDB names the catalog after it, and the warehouse's views refer to that name.
     copy = directory / warehouse.name
-    previous = os.environ.get(DUCKDB_PATH_VARIABLE)
     try:
         try:
             # A killed run's copy is stale: its work is redone from the warehouse.
@@ -79,8 +78,8 @@ def isolated_run() -> Iterator[Path]:
         except OSError as error:
             raise WarehouseError(f"Cannot prepare the run's copy of {warehouse} in {directory} ({error}); "
                                  f"the warehouse is unchanged") from error
-        os.environ[DUCKDB_PATH_VARIABLE] = str(copy)
-        yield copy
+        with settings.environment({DUCKDB_PATH_VARIABLE: str(copy)}):
+            yield copy
         _settle(copy)
         try:
             os.replace(copy, warehouse)
@@ -88,8 +87,4 @@ def isolated_run() -> Iterator[Path]:
             raise WarehouseError(f"Cannot replace {warehouse} with the run's result ({error}); "
                                  f"the warehouse is unchanged") from error
     finally:
-        if previous is None:
-            os.environ.pop(DUCKDB_PATH_VARIABLE, None)
-        else:
-            os.environ[DUCKDB_PATH_VARIABLE] = previous
         shutil.rmtree(directory, ignore_errors=True)
