@@ -80,7 +80,7 @@ def _export(copy_key: str, loaded_files: Path, exported: Path, file_format: str)
     target path is one per copy destination (copy_key), whose lock the caller holds: with the same profile (the
     in-memory database) and landing directory as the copy before, dbt parses the project partially (seconds less)."""
     target_path = settings.PROJECT_DIR / "target" / "landing-copy" / hashlib.sha256(copy_key.encode()).hexdigest()[:16]
-    with settings.environment({"DWELL_DUCKDB_PATH": ":memory:"}):
+    with settings.environment({"DWELL_DUCKDB_PATH": settings.IN_MEMORY_DUCKDB}):
         run_dbt([
             "run-operation", "dwell_export_landing", "--target", "duckdb", "--target-path", str(target_path),
             "--args", json.dumps({

@@ -12,6 +12,7 @@ DEFAULT_LANDING_DIR = "data/landing"
 DEFAULT_DUCKDB_PATH = "data/dwell.duckdb"
 DEFAULT_SERVING_DIR = "data/serving"
 DEFAULT_SPARK_DIR = "data/spark"
+IN_MEMORY_DUCKDB = ":memory:"
 # profiles.yml's targets; DWELL_TARGET picks one, for dbt and for the Dagster assets alike.
 TARGETS = ("duckdb", "postgres", "spark")
 
@@ -40,9 +41,11 @@ def spark_dir() -> Path:
 
 
 def pin_paths() -> None:
-    """Make the paths absolute in the environment, so dbt resolves them the same from any working directory."""
+    """Make the paths absolute in the environment, so dbt resolves them the same from any working directory. DuckDB's
+    in-memory database (IN_MEMORY_DUCKDB) is no path."""
     os.environ["DWELL_LANDING_DIR"] = str(landing_dir())
-    os.environ["DWELL_DUCKDB_PATH"] = str(duckdb_path())
+    if os.environ.get("DWELL_DUCKDB_PATH") != IN_MEMORY_DUCKDB:
+        os.environ["DWELL_DUCKDB_PATH"] = str(duckdb_path())
     os.environ["DWELL_SPARK_DIR"] = str(spark_dir())
 
 
