@@ -6,7 +6,8 @@
     of the session at the segment's end, which gives the last rebuilt session its end reason.
 
     Changed events: those of this run's load (new copies and the versions they replace), and on a partitioned run
-    every event in the window [DWELL_WINDOW_START, DWELL_WINDOW_END). A full build has one segment per partition: all of it. #}
+    every event in the window [DWELL_WINDOW_START, DWELL_WINDOW_END). A full build has one segment per partition:
+    all of it. #}
 
 {%- set partition_by = dwell_session_partition(var('session_partition_by')) %}
 {%- set partition = partition_by | join(', ') %}
