@@ -6,6 +6,9 @@
     {%- if not execute -%}
         {{ return(none) }}
     {%- endif -%}
+    {%- if var('window_start', none) is not none or var('window_end', none) is not none -%}
+        {{ exceptions.raise_compiler_error("The vars window_start and window_end are no longer read: set the environment variables DWELL_WINDOW_START and DWELL_WINDOW_END") }}
+    {%- endif -%}
     {%- set start = env_var('DWELL_WINDOW_START', '') or none -%}
     {%- set end = env_var('DWELL_WINDOW_END', '') or none -%}
     {%- if start is none and end is none -%}

@@ -72,6 +72,11 @@ def test_every_var_refuses_an_injection_with_a_message_naming_it(built_warehouse
     assert_refused("DWELL_WINDOW_START")
     monkeypatch.setenv("DWELL_WINDOW_START", "2026-10-02")
     assert_refused("DWELL_WINDOW_START must be before DWELL_WINDOW_END")
+    # The vars that once held the window are refused, not silently ignored.
+    monkeypatch.delenv("DWELL_WINDOW_START")
+    monkeypatch.delenv("DWELL_WINDOW_END")
+    assert_refused("window_start and window_end are no longer read",
+                   {"window_start": "2026-10-01", "window_end": "2026-10-02"})
     assert sessions_table_count(built_warehouse) == 1
     assert built_warehouse.query("select count(*) as n from marts.fct_session_events").n[0] == 2
 
