@@ -75,7 +75,8 @@ earliest_changes as (
 
 ),
 
--- Session boundaries of the mart as the previous run left it: first and last events of its sessions.
+-- Session boundaries of the mart as the previous run left it: first and last events of its sessions. Each CTE
+-- below is read once, except where noted: Spark inlines a CTE at every reference, and each would rerun the chain.
 previous_session_edges as (
 
     select
@@ -94,27 +95,27 @@ previous_session_edges as (
 ),
 
 -- Nothing before the last session boundary preceding the uncut session start before the earliest change matters.
--- Found with aggregates (no sort), it keeps the ordered work below to the recent part of each partition.
-uncut_floor as (
+-- Found with unordered windows, it keeps the ordered work below to the recent part of each partition.
+uncut_floors as (
 
-    select {{ partition }}, max(occurred_at) as floor_at
+    select
+        *,
+        max(case when is_uncut_start and occurred_at < changed_from_at then occurred_at end)
+            over (partition by {{ partition }}) as floor_at
     from previous_session_edges
-    where is_uncut_start and occurred_at < changed_from_at
-    group by {{ partition }}
 
 ),
 
 kept_from as (
 
     select
-        {% for column in partition_by %}uncut_floor.{{ column }}, {% endfor %}
-        coalesce(max(edges.occurred_at), uncut_floor.floor_at) as kept_from_at
-    from uncut_floor
-    left join previous_session_edges as edges
-        on {{ dwell_same_partition('edges', 'uncut_floor', partition_by) }}
-        and edges.is_last_event_in_session
-        and edges.occurred_at < uncut_floor.floor_at
-    group by {% for column in partition_by %}uncut_floor.{{ column }}, {% endfor %}uncut_floor.floor_at
+        *,
+        coalesce(
+            max(case when is_last_event_in_session and occurred_at < floor_at then occurred_at end)
+                over (partition by {{ partition }}),
+            floor_at
+        ) as kept_from_at
+    from uncut_floors
 
 ),
 
@@ -122,105 +123,131 @@ kept_from as (
 previous_boundaries as (
 
     select
-        {% for column in partition_by %}edges.{{ column }}, {% endfor %}
-        edges.occurred_at,
-        edges.event_id,
-        edges.is_uncut_start,
-        edges.session_start_reason,
-        lag(edges.occurred_at) over boundary_order as preceding_at,
-        lag(edges.event_id) over boundary_order as preceding_event_id
-    from previous_session_edges as edges
-    left join kept_from
-        on {{ dwell_same_partition('kept_from', 'edges', partition_by) }}
-    where kept_from.kept_from_at is null or edges.occurred_at >= kept_from.kept_from_at
+        {{ partition }},
+        occurred_at,
+        event_id,
+        is_uncut_start,
+        session_start_reason,
+        lag(occurred_at) over boundary_order as preceding_at,
+        lag(event_id) over boundary_order as preceding_event_id
+    from kept_from
+    where kept_from_at is null or occurred_at >= kept_from_at
     window boundary_order as (
-        partition by {% for column in partition_by %}edges.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
-        order by edges.occurred_at, edges.event_id
+        partition by {{ partition }}
+        order by occurred_at, event_id
     )
 
 ),
 
--- Uncut sessions start at every session start except a maximum-length cut. start_number counts them;
--- preceded_number counts those with an event before them.
+-- Uncut sessions start at every session start except a maximum-length cut. Read twice, by positions.
 uncut_starts as (
 
-    select
-        {{ partition }},
-        occurred_at,
-        event_id,
-        session_start_reason,
-        preceding_at,
-        preceding_event_id,
-        row_number() over (partition by {{ partition }} order by occurred_at, event_id) as start_number,
-        count(preceding_at) over (
-            partition by {{ partition }}
-            order by occurred_at, event_id
-            rows between unbounded preceding and current row
-        ) as preceded_number
+    select {{ partition }}, occurred_at, event_id, session_start_reason, preceding_at, preceding_event_id
     from previous_boundaries
     where is_uncut_start
 
 ),
 
--- Changes, uncut starts and the events preceding uncut starts in one event order. For each change: the uncut
--- starts strictly before it (the last is where its segment starts), and the uncut starts whose preceding event
--- is at or before it (the next one, whose preceding event is after every change up to here, keeps its place).
+-- Changes (kind 1), uncut starts (kind 2) and the events preceding uncut starts (kind 0) in one event order. A
+-- change's segment starts at the last uncut start before it, and ends at the uncut start whose preceding event is
+-- the first after it: every uncut start before that one has its preceding event at or before a change.
 positions as (
-
-    select {{ partition }}, occurred_at, event_id, 1 as position_kind
-    from changed_events
-
-    union all
-
-    select {{ partition }}, occurred_at, event_id, 2 as position_kind
-    from uncut_starts
-
-    union all
-
-    select {{ partition }}, preceding_at, preceding_event_id, 0 as position_kind
-    from uncut_starts
-    where preceding_at is not null
-
-),
-
-counted_positions as (
 
     select
         {{ partition }},
         occurred_at,
         event_id,
-        position_kind,
-        sum(case when position_kind = 2 then 1 else 0 end) over position_order as starts_before,
-        sum(case when position_kind = 0 then 1 else 0 end) over position_order as preceded_through
+        1 as position_kind,
+        cast(null as {{ dbt.type_timestamp() }}) as context_at,
+        cast(null as {{ dbt.type_string() }}) as context_event_id,
+        cast(null as {{ dbt.type_timestamp() }}) as next_start_at,
+        cast(null as {{ dbt.type_string() }}) as next_start_event_id,
+        cast(null as {{ dbt.type_string() }}) as next_session_start_reason
+    from changed_events
+
+    union all
+
+    select
+        {{ partition }},
+        occurred_at,
+        event_id,
+        2 as position_kind,
+        preceding_at,
+        preceding_event_id,
+        cast(null as {{ dbt.type_timestamp() }}),
+        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }})
+    from uncut_starts
+
+    union all
+
+    select
+        {{ partition }},
+        preceding_at,
+        preceding_event_id,
+        0 as position_kind,
+        cast(null as {{ dbt.type_timestamp() }}),
+        cast(null as {{ dbt.type_string() }}),
+        occurred_at,
+        event_id,
+        session_start_reason
+    from uncut_starts
+    where preceding_at is not null
+
+),
+
+-- start_group: the uncut starts at or before a position, so each group holds one uncut start, at its beginning.
+-- end_group: the preceding events at or after it, so each group holds one preceding event, at its end.
+grouped_positions as (
+
+    select
+        *,
+        sum(case when position_kind = 2 then 1 else 0 end) over (
+            partition by {{ partition }}
+            order by occurred_at, event_id, position_kind
+            rows between unbounded preceding and current row
+        ) as start_group,
+        sum(case when position_kind = 0 then 1 else 0 end) over (
+            partition by {{ partition }}
+            order by occurred_at, event_id, position_kind
+            rows between current row and unbounded following
+        ) as end_group
     from positions
-    window position_order as (
-        partition by {{ partition }}
-        order by occurred_at, event_id, position_kind
-        rows between unbounded preceding and current row
-    )
+
+),
+
+located_changes as (
+
+    select
+        {{ partition }},
+        position_kind,
+        max(case when position_kind = 2 then occurred_at end) over same_start as rebuild_from_at,
+        max(case when position_kind = 2 then event_id end) over same_start as rebuild_from_event_id,
+        max(context_at) over same_start as context_at,
+        max(context_event_id) over same_start as context_event_id,
+        max(next_start_at) over same_end as rebuild_until_at,
+        max(next_start_event_id) over same_end as rebuild_until_event_id,
+        max(next_session_start_reason) over same_end as next_session_start_reason
+    from grouped_positions
+    window
+        same_start as (partition by {{ partition }}, start_group),
+        same_end as (partition by {{ partition }}, end_group)
 
 ),
 
 change_segments as (
 
     select distinct
-        {% for column in partition_by %}changes.{{ column }}, {% endfor %}
-        segment_start.occurred_at as rebuild_from_at,
-        segment_start.event_id as rebuild_from_event_id,
-        segment_start.preceding_at as context_at,
-        segment_start.preceding_event_id as context_event_id,
-        segment_end.occurred_at as rebuild_until_at,
-        segment_end.event_id as rebuild_until_event_id,
-        segment_end.session_start_reason as next_session_start_reason
-    from counted_positions as changes
-    left join uncut_starts as segment_start
-        on {{ dwell_same_partition('segment_start', 'changes', partition_by) }}
-        and segment_start.start_number = changes.starts_before
-    left join uncut_starts as segment_end
-        on {{ dwell_same_partition('segment_end', 'changes', partition_by) }}
-        and segment_end.preceding_at is not null
-        and segment_end.preceded_number = changes.preceded_through + 1
-    where changes.position_kind = 1
+        {{ partition }},
+        rebuild_from_at,
+        rebuild_from_event_id,
+        context_at,
+        context_event_id,
+        rebuild_until_at,
+        rebuild_until_event_id,
+        next_session_start_reason
+    from located_changes
+    where position_kind = 1
 
 ),
 
@@ -257,43 +284,43 @@ numbered_segments as (
             order by rebuild_from_at nulls first, rebuild_from_event_id nulls first,
                 rebuild_until_at nulls last, rebuild_until_event_id nulls last
             rows between unbounded preceding and current row
-        ) as rebuild_segment,
-        row_number() over (
-            partition by {{ partition }}
-            order by rebuild_from_at desc nulls last, rebuild_from_event_id desc nulls last,
-                rebuild_until_at desc nulls first, rebuild_until_event_id desc nulls first
-        ) as number_from_end
+        ) as rebuild_segment
     from segment_breaks
+
+),
+
+-- A merged segment starts where its first change's does and ends where its last change's does.
+segment_ends as (
+
+    select
+        numbered_segments.*,
+        last_value(rebuild_until_at) over segment_changes as segment_until_at,
+        last_value(rebuild_until_event_id) over segment_changes as segment_until_event_id,
+        last_value(next_session_start_reason) over segment_changes as segment_next_session_start_reason
+    from numbered_segments
+    window segment_changes as (
+        partition by {{ partition }}, rebuild_segment
+        order by rebuild_from_at nulls first, rebuild_from_event_id nulls first,
+            rebuild_until_at nulls last, rebuild_until_event_id nulls last
+        rows between unbounded preceding and unbounded following
+    )
 
 ),
 
 final as (
 
     select
-        {% for column in partition_by %}first_change.{{ column }}, {% endfor %}
-        first_change.rebuild_segment,
-        first_change.rebuild_from_at,
-        first_change.rebuild_from_event_id,
-        first_change.context_at,
-        first_change.context_event_id,
-        last_change.rebuild_until_at,
-        last_change.rebuild_until_event_id,
-        last_change.next_session_start_reason
-    from numbered_segments as first_change
-    inner join (
-        select
-            {{ partition }},
-            rebuild_segment,
-            min(number_from_end) as number_from_end
-        from numbered_segments
-        group by {{ partition }}, rebuild_segment
-    ) as segment_last
-        on {{ dwell_same_partition('segment_last', 'first_change', partition_by) }}
-        and segment_last.rebuild_segment = first_change.rebuild_segment
-    inner join numbered_segments as last_change
-        on {{ dwell_same_partition('last_change', 'segment_last', partition_by) }}
-        and last_change.number_from_end = segment_last.number_from_end
-    where first_change.starts_segment = 1
+        {{ partition }},
+        rebuild_segment,
+        rebuild_from_at,
+        rebuild_from_event_id,
+        context_at,
+        context_event_id,
+        segment_until_at as rebuild_until_at,
+        segment_until_event_id as rebuild_until_event_id,
+        segment_next_session_start_reason as next_session_start_reason
+    from segment_ends
+    where starts_segment = 1
 
 )
 {%- endif %}
