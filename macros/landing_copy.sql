@@ -89,25 +89,38 @@
     {{ return(tables) }}
 {%- endmacro %}
 
+{#- A folder under DWELL_SPARK_DIR as the Spark engine names it: under DWELL_SPARK_DIR_URI when set (a cluster that
+    sees the folder under another name; orchestration/settings.py spark_dir_uri). -#}
+{% macro dwell_spark_location(path) -%}
+    {%- set root = env_var('DWELL_SPARK_DIR_URI', '') | trim -%}
+    {{ return((root.rstrip('/') if root else env_var('DWELL_SPARK_DIR', 'data/spark')) ~ '/' ~ path) }}
+{%- endmacro %}
+
+{#- A Parquet table on a folder that Python writes, at its location now: a table declared before
+    DWELL_SPARK_DIR_URI changed moves with it. Refreshed, since Spark keeps a table's file list. -#}
+{% macro dwell_spark_folder_table(table, definitions, path) -%}
+    {%- set location = dwell_string_literal(dwell_spark_location(path)) -%}
+    {%- do run_query('create table if not exists ' ~ table ~ ' (' ~ definitions | join(', ')
+                     ~ ') using parquet location ' ~ location) -%}
+    {%- do run_query('alter table ' ~ table ~ ' set location ' ~ location) -%}
+    {%- do run_query('refresh table ' ~ table) -%}
+{%- endmacro %}
+
 {% macro spark__dwell_create_functions() -%}
     {%- if execute -%}
         {%- set types = {'source_file_size': 'bigint', 'source_file_modified_at': 'timestamp'} -%}
-        {%- set root = env_var('DWELL_SPARK_DIR', 'data/spark') ~ '/landing' -%}
         {%- do run_query('create schema if not exists landing') -%}
         {%- for table, columns in dwell_spark_landing_tables().items() -%}
             {%- set definitions = [] -%}
             {%- for column in columns -%}
                 {%- do definitions.append(column ~ ' ' ~ types.get(column, 'string')) -%}
             {%- endfor -%}
-            {%- do run_query('create table if not exists landing.' ~ table ~ ' (' ~ definitions | join(', ')
-                             ~ ') using parquet location ' ~ dwell_string_literal(root ~ '/' ~ table)) -%}
-            {%- do run_query('refresh table landing.' ~ table) -%}
+            {%- do dwell_spark_folder_table('landing.' ~ table, definitions, 'landing/' ~ table) -%}
         {%- endfor -%}
         {#- The session alerts' deliveries, one Parquet file each (orchestration/alerts.py). -#}
         {%- do run_query('create schema if not exists delivery') -%}
-        {%- do run_query('create table if not exists delivery.alert_deliveries (alert_id string, delivered_at timestamp, '
-                         ~ 'http_status int) using parquet location '
-                         ~ dwell_string_literal(env_var('DWELL_SPARK_DIR', 'data/spark') ~ '/delivery/alert_deliveries')) -%}
-        {%- do run_query('refresh table delivery.alert_deliveries') -%}
+        {%- do dwell_spark_folder_table('delivery.alert_deliveries',
+                                        ['alert_id string', 'delivered_at timestamp', 'http_status int'],
+                                        'delivery/alert_deliveries') -%}
     {%- endif -%}
 {%- endmacro %}

@@ -40,6 +40,12 @@ def spark_dir() -> Path:
     return Path(os.environ.get("DWELL_SPARK_DIR", DEFAULT_SPARK_DIR)).resolve()
 
 
+def spark_dir_uri() -> str:
+    """DWELL_SPARK_DIR as the Spark engine names it: DWELL_SPARK_DIR_URI where a cluster sees the folder under another
+    name (a mount on this machine, a URI on the cluster), else the folder's own path."""
+    return os.environ.get("DWELL_SPARK_DIR_URI", "").strip().rstrip("/") or str(spark_dir())
+
+
 def pin_paths() -> None:
     """Make the paths absolute in the environment, so dbt resolves them the same from any working directory. DuckDB's
     in-memory database (IN_MEMORY_DUCKDB) is no path."""

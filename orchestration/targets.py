@@ -5,7 +5,9 @@ Python reads every target through DuckDB: the duckdb target's warehouse file its
 relations, pulled from Postgres over its COPY protocol or exported by Spark as Parquet."""
 
 import json
+import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,7 +77,7 @@ def readable_warehouse(relations: Sequence[str]) -> Iterator[Path]:
         if target == "postgres":
             _copy_from_postgres(relations, copy, Path(scratch))
         else:
-            _copy_from_spark(relations, copy, Path(scratch) / "export")
+            _copy_from_spark(relations, copy)
         yield copy
 
 
@@ -110,20 +112,27 @@ def _copy_from_postgres(relations: Sequence[str], copy: Path, scratch: Path) -> 
         connection.close()
 
 
-def _copy_from_spark(relations: Sequence[str], copy: Path, export_dir: Path) -> None:
-    run_dbt_in_child([
-        "run-operation", "dwell_export_relations", "--target", "spark", "--target-path", SPARK_EXPORT_TARGET_PATH,
-        "--args", json.dumps({"relations": list(relations), "out_dir": str(export_dir)}),
-    ])
-    exported = sorted(export_dir.iterdir()) if export_dir.exists() else []
-    with duckdb.connect(str(copy)) as duck:
-        for schema, name in map(_schema_and_name, relations):
-            found = [path for path in exported if path.name == f"{schema}.{name}"
-                     or (name == "*" and path.name.startswith(f"{schema}."))]
-            if not found:
-                raise TargetReadError(f"Spark has no relation {schema}.{name}; build the warehouse first")
-            duck.execute(f'create schema if not exists "{schema}"')
-            for path in found:
-                table = path.name.split(".", 1)[1]
-                duck.execute(f'create table "{schema}"."{table}" as select * from read_parquet(?)',
-                             [str(path / "*.parquet")])
+def _copy_from_spark(relations: Sequence[str], copy: Path) -> None:
+    """Spark writes the relations as Parquet folders under DWELL_SPARK_DIR/export/, named as the engine sees that
+    folder (settings.spark_dir_uri), and DuckDB copies them from this machine's side."""
+    export = f"export/{uuid.uuid4().hex}"
+    export_dir = settings.spark_dir() / export
+    try:
+        run_dbt_in_child([
+            "run-operation", "dwell_export_relations", "--target", "spark", "--target-path", SPARK_EXPORT_TARGET_PATH,
+            "--args", json.dumps({"relations": list(relations), "out_dir": f"{settings.spark_dir_uri()}/{export}"}),
+        ])
+        exported = sorted(export_dir.iterdir()) if export_dir.exists() else []
+        with duckdb.connect(str(copy)) as duck:
+            for schema, name in map(_schema_and_name, relations):
+                found = [path for path in exported if path.name == f"{schema}.{name}"
+                         or (name == "*" and path.name.startswith(f"{schema}."))]
+                if not found:
+                    raise TargetReadError(f"Spark has no relation {schema}.{name}; build the warehouse first")
+                duck.execute(f'create schema if not exists "{schema}"')
+                for path in found:
+                    table = path.name.split(".", 1)[1]
+                    duck.execute(f'create table "{schema}"."{table}" as select * from read_parquet(?)',
+                                 [str(path / "*.parquet")])
+    finally:
+        shutil.rmtree(export_dir, ignore_errors=True)

@@ -1,6 +1,7 @@
 """Run by tests/test_spark.py in a process of its own, so the Spark JVM ends with it: a plan of steps, each moving
-landed files into place, copying the landing directory for Spark, running dbt on the spark target, exporting
-tables as Parquet and listing the warehouse's files for the test to read. One Spark session serves every step.
+landed files into place (with environment variables of its own), copying the landing directory for Spark, running dbt on the spark target, exporting
+tables as Parquet, listing the warehouse's files and the locations of the tables on folders Python writes, for the
+test to read. One Spark session serves every step.
 
 Usage: python spark_steps.py PLAN_JSON"""
 
@@ -40,9 +41,22 @@ def list_files(out_file: Path) -> None:
     out_file.write_text(json.dumps(files))
 
 
+def table_locations(tables: list[str], out_file: Path) -> None:
+    """Where Spark reads each table from, as its metastore holds it."""
+    from pyspark.sql import SparkSession
+
+    spark = SparkSession.builder.getOrCreate()
+    out_file.write_text(json.dumps({
+        table: next(row.data_type for row in spark.sql(f"describe table extended {table}").collect()
+                    if row.col_name == "Location")
+        for table in tables
+    }))
+
+
 def main(plan_path: str) -> None:
     plan = json.loads(Path(plan_path).read_text())
     for step in plan:
+        os.environ.update(step.get("environment") or {})
         for source, destination in step.get("move", []):
             Path(destination).parent.mkdir(parents=True, exist_ok=True)
             shutil.move(source, destination)
@@ -52,6 +66,8 @@ def main(plan_path: str) -> None:
             export_tables(step["export"], Path(step["export_dir"]))
         if step.get("list_files"):
             list_files(Path(step["list_files"]))
+        if step.get("locations"):
+            table_locations(step["locations"]["tables"], Path(step["locations"]["out_file"]))
 
 
 if __name__ == "__main__":

@@ -100,7 +100,7 @@ def test_the_dagster_assets_on_postgres_and_spark_equal_duckdbs(
 
     # The dbt unit tests on Spark, now that the tables whose column types they read exist there (on Postgres, in
     # tests/test_postgres.py).
-    for name in ("SPARK_LOCAL_IP", "DWELL_SPARK_DIR", "PYSPARK_PYTHON"):
+    for name in ("SPARK_LOCAL_IP", "DWELL_SPARK_DIR", "DWELL_SPARK_DIR_URI", "PYSPARK_PYTHON"):
         monkeypatch.setenv(name, environments["spark"][name])
     run_dbt_in_child(["test", "--quiet", "--select", "test_type:unit", "--target", "spark",
                       "--target-path", str(tmp_path / "spark-unit-tests")])

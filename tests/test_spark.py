@@ -28,6 +28,9 @@ from test_postgres import INCREMENTAL_MODELS, PERIOD_MODELS, SESSION_MODELS, STA
 from test_sessionization_property import land_events, random_events, random_rules, rules_vars
 
 STEPS_SCRIPT = Path(__file__).with_name("spark_steps.py")
+SPARK_VIEW = "spark-as-the-engine-names-it"
+# The tables on folders that Python writes and Spark reads.
+FOLDER_TABLES = ["landing.events", "landing.event_files", "landing.users", "delivery.alert_deliveries"]
 
 SPINES = {
     "day": ("2026-02-27", "2026-03-02"),
@@ -57,8 +60,15 @@ for row in table.rows:
 
 
 def spark_environment(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "DWELL_SPARK_DIR": str(tmp_path / "spark"),
-            "PYSPARK_PYTHON": sys.executable}
+    """The spark target under tmp_path/spark, which Spark is told to name otherwise (DWELL_SPARK_DIR_URI), as a
+    cluster names a folder that this machine mounts: a file URI through a symbolic link to the same folder."""
+    spark_dir = tmp_path / "spark"
+    spark_dir.mkdir(exist_ok=True)
+    spark_view = tmp_path / SPARK_VIEW
+    if not spark_view.is_symlink():
+        spark_view.symlink_to(spark_dir, target_is_directory=True)
+    return {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "DWELL_SPARK_DIR": str(spark_dir),
+            "DWELL_SPARK_DIR_URI": spark_view.as_uri(), "PYSPARK_PYTHON": sys.executable}
 
 
 def spark_rows(sql: str, tmp_path: Path) -> list[list[str]]:
@@ -104,18 +114,20 @@ class SparkWarehouse:
         self.runs = 0
 
     def step(self, *, select: str | None = None, dbt_vars: dict[str, Any] | None = None, full_refresh: bool = False,
-             export: list[str] = (), move: list[tuple[Path, Path]] = (), list_files: Path | None = None
-             ) -> dict[str, Any]:
+             export: list[str] = (), move: list[tuple[Path, Path]] = (), list_files: Path | None = None,
+             locations: Path | None = None, environment: dict[str, str] | None = None) -> dict[str, Any]:
         """One step of a run: move files into the landing directory, copy it for Spark, dbt build (without the data
         and unit tests, for CI time: tests/test_dagster_targets.py runs them), export tables, list the warehouse's
-        files (spark_steps.list_files)."""
+        files (spark_steps.list_files), write where Spark reads FOLDER_TABLES from."""
         excluded = ["test_type:data", "test_type:unit"]
         dbt = ["build", "--quiet", "--target", "spark", "--target-path", str(self.tmp_path / "spark-target"),
                *(["--select", select, "--indirect-selection", "cautious"] if select else []),
                "--exclude", *excluded, *(["--full-refresh"] if full_refresh else [])]
         return {"move": [[str(source), str(destination)] for source, destination in move], "dbt": dbt,
                 "vars": dbt_vars, "export": list(export), "export_dir": str(self.exports),
-                "list_files": str(list_files) if list_files else None}
+                "list_files": str(list_files) if list_files else None,
+                "locations": {"tables": FOLDER_TABLES, "out_file": str(locations)} if locations else None,
+                "environment": environment}
 
     def run(self, steps: list[dict[str, Any]]) -> None:
         self.runs += 1
@@ -272,9 +284,19 @@ def test_incremental_runs_on_spark_rewrite_only_the_partitions_they_change(wareh
         moves.append([(path, warehouse.landing / f"events/{name}.jsonl")])
     spark = SparkWarehouse(tmp_path)
     listings = [tmp_path / f"files-{load}.json" for load in range(3)]
+    locations = tmp_path / "locations.json"
+    # The first load names the folder by its path; the later ones by DWELL_SPARK_DIR_URI, as spark_environment sets it.
+    spark_view_uri = spark_environment(tmp_path)["DWELL_SPARK_DIR_URI"]
     spark.run([spark.step(select=PARTITIONED_MODELS, move=moves[load], list_files=listings[load],
-                          export=list(PARTITIONED) if load == 2 else []) for load in range(3)])
+                          export=list(PARTITIONED) if load == 2 else [], locations=locations if load == 2 else None,
+                          environment={"DWELL_SPARK_DIR_URI": spark_view_uri if load else ""})
+               for load in range(3)])
     first, second, third = (partition_files(listing) for listing in listings)
+
+    # Spark reads what Python wrote by the name DWELL_SPARK_DIR_URI gives the folder, and the tables declared at the
+    # folder's path by the first load moved there (Hadoop writes a local file URI with one slash).
+    assert json.loads(locations.read_text()) == {
+        table: f"file:{tmp_path / SPARK_VIEW}/{table.replace('.', '/')}" for table in FOLDER_TABLES}
 
     earlier_days = ["2026-03-10", "2026-03-11", "2026-03-12"]
     for table in PARTITIONED:
