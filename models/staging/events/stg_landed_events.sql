@@ -126,25 +126,27 @@ candidates as (
 
 ),
 {%- else -%}
-candidates as (
+-- Read three times below: inlined, so that a full build streams the landed rows instead of writing them all out.
+candidates as {{ dwell_inline_cte() }} (
 
     select * from validated
 
 ),
 {%- endif %}
 
+-- Every id that arrived more than once, valid or not: counting needs only the id, not the validation.
 repeated_ids as (
 
     select event_id
     from candidates
-    where quarantine_reason is null
+    where event_id is not null
     group by event_id
     having count(*) > 1
 
 ),
 
--- Ranking sorts whole rows, so only the valid ids that arrived more than once go through it: every other valid row
--- is the only copy of its id, and a quarantined row's rank would not change its status.
+-- Ranking sorts whole rows, so only the valid copies of repeated ids go through it: every other valid row is the only
+-- copy of its id, and a quarantined row's rank would not change its status.
 ranked as (
 
     select
