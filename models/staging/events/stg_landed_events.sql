@@ -14,11 +14,15 @@
     'workspace_id', 'project_id', 'platform', 'page', 'client_session_id', 'properties', 'occurred_at_raw',
     'received_at_raw', 'source_file', 'source_format', 'load_id', 'loaded_at', 'quarantine_reason'] %}
 
+{#- A full build reads the landed rows three times (the repeated ids, the single copies, the ranked copies): inlined,
+    each read streams, where a CTE written out whole would hold or spill every column of every row. -#}
+{%- set full_build_inline = '' if is_incremental() else dwell_inline_cte() %}
+
 {# An incremental run parses only the rows of this run's load, then re-ranks them with the earlier copies of the
     same event ids: a copy received earlier still wins, exactly as in a full build. Rows without an event id are
     only ever appended. #}
 
-with landed as (
+with landed as {{ full_build_inline }} (
 
     select *
     from {{ ref('base_landing_events') }}
@@ -28,7 +32,7 @@ with landed as (
 
 ),
 
-parsed as (
+parsed as {{ full_build_inline }} (
 
     select
         nullif(trim(event_id), '') as event_id,
@@ -55,7 +59,7 @@ parsed as (
 
 ),
 
-validated as (
+validated as {{ full_build_inline }} (
 
     select
         event_id,
@@ -126,8 +130,7 @@ candidates as (
 
 ),
 {%- else -%}
--- Read three times below: inlined, so that a full build streams the landed rows instead of writing them all out.
-candidates as {{ dwell_inline_cte() }} (
+candidates as {{ full_build_inline }} (
 
     select * from validated
 
@@ -168,7 +171,8 @@ ranked as (
         ) as copy_number
     from candidates
     where quarantine_reason is null
-        and exists (select 1 from repeated_ids where repeated_ids.event_id = candidates.event_id)
+        -- Not a correlated exists: DuckDB would decorrelate it by buffering every candidate row.
+        and event_id in (select event_id from repeated_ids)
 
 ),
 
