@@ -1,6 +1,6 @@
-{#- The keyword that makes a common table expression read more than once be inlined instead of written out whole:
-    DuckDB and PostgreSQL otherwise materialize such a CTE, which at scale spills every column of it to disk. Spark
-    always inlines and has no such keyword. -#}
+{#- The keyword that inlines a common table expression read more than once: DuckDB and PostgreSQL otherwise
+    materialize it, writing out every row it yields before any reader filters them, which at scale spills to disk.
+    Spark always inlines and has no such keyword. -#}
 {% macro dwell_inline_cte() -%}
     {{ return(adapter.dispatch('dwell_inline_cte', 'dwell')()) }}
 {%- endmacro %}

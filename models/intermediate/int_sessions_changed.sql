@@ -20,7 +20,8 @@ touched as (
 
 ),
 {%- else -%}
-previous as (
+-- Read twice, each time filtered by a semi-join: inlined, so that the ids of every stored event are not copied first.
+previous as {{ dwell_inline_cte() }} (
 
     select * from {{ dwell_previous_state('fct_session_events') }}
 
