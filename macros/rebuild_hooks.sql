@@ -46,12 +46,41 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The columns of fct_session_events, in its order, from a relation with the columns of int_session_events_rebuilt. -#}
+{% macro dwell_session_event_columns() -%}
+        event_id,
+        session_id,
+        user_id,
+        organization_id,
+        workspace_id,
+        project_id,
+        event_name,
+        category,
+        platform,
+        page,
+        occurred_at,
+        event_number_in_session,
+        seconds_since_previous_event,
+        seconds_since_session_start,
+        session_start_at,
+        session_start_reason,
+        is_last_event_in_session,
+        cast(session_start_at as date) as session_date
+{%- endmacro %}
+
 {#- The fct_session_events rows such a mart reads: on an incremental run only the events of the sessions this run
-    changes that still exist; otherwise every event. -#}
+    changes that still exist; otherwise every event. An incremental run reads them from int_session_events_rebuilt,
+    not from the mart: a rebuilt segment holds whole sessions, so it has every event of a changed session as the mart
+    now stores it, and the mart's history is never scanned. -#}
 {% macro dwell_changed_session_events() -%}
-    select * from {{ ref('fct_session_events') }}
+    -- depends_on: {{ ref('fct_session_events') }}, {{ ref('int_session_events_rebuilt') }}
     {% if is_incremental() -%}
+    select
+        {{ dwell_session_event_columns() }}
+    from {{ ref('int_session_events_rebuilt') }}
     where session_id in (select session_id from {{ ref('int_sessions_changed') }} where not is_removed)
+    {%- else -%}
+    select * from {{ ref('fct_session_events') }}
     {%- endif %}
 {%- endmacro %}
 

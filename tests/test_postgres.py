@@ -33,7 +33,10 @@ from test_sessionization_property import land_events, random_events, random_rule
 SESSION_MODELS = "+fct_sessions +fct_session_events"
 # Columns that identify a run or a load (ids, times), not data: they differ between any two warehouses.
 RUN_COLUMNS = {"load_id", "loaded_at", "run_id", "changed_at"}
-INCREMENTAL_MODELS = "+fct_sessions +fct_session_events +dim_users +dim_workspaces"
+# The session marts, and the marts and intermediate tables an incremental run rebuilds per changed session.
+INCREMENTAL_MODELS = ("+fct_sessions +fct_session_events +dim_users +dim_workspaces +fct_micro_sessions "
+                      "+fct_page_views +fct_session_metrics +int_activity_quarter_hours +int_category_sessions "
+                      "+int_session_idle_gaps")
 PERIOD_MODELS = "+rpt_period_summary +rpt_user_period_activity"
 STAGING_TABLES = ["staging.stg_events", "staging.stg_events_quarantined", "staging.stg_events_duplicates"]
 SERVER_SCRIPT = PROJECT_DIR / "scripts" / "postgres.sh"

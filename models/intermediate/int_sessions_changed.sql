@@ -20,13 +20,6 @@ touched as (
 
 ),
 {%- else -%}
--- Read twice, each time filtered by a semi-join: inlined, so that the ids of every stored event are not copied first.
-previous as {{ dwell_inline_cte() }} (
-
-    select * from {{ dwell_previous_state('fct_session_events') }}
-
-),
-
 -- Events with a new winning copy in this load: their previous rows go, wherever they were.
 recopied_event_ids as (
 
@@ -46,19 +39,18 @@ touched as (
 
     -- Sessions that lose an event to a new copy that no longer counts toward any session or is sampled out.
     select session_id
-    from previous
+    from {{ dwell_previous_state('fct_session_events') }}
     where event_id in (select event_id from recopied_event_ids)
 
 ),
 
--- Touched sessions that keep at least one row this run leaves in place.
+-- Touched sessions that keep at least one row this run leaves in place. A rebuilt segment holds whole sessions, so
+-- those rows are its unchanged ones, and the mart's history need not be read.
 surviving as (
 
     select distinct session_id
-    from previous
-    where session_id in (select session_id from touched)
-        and event_id not in (select event_id from rebuilt)
-        and event_id not in (select event_id from recopied_event_ids)
+    from {{ ref('int_session_events_rebuilt') }}
+    where not is_changed
 
 ),
 {%- endif %}

@@ -25,24 +25,7 @@ with rebuilt as (
 final as (
 
     select
-        event_id,
-        session_id,
-        user_id,
-        organization_id,
-        workspace_id,
-        project_id,
-        event_name,
-        category,
-        platform,
-        page,
-        occurred_at,
-        event_number_in_session,
-        seconds_since_previous_event,
-        seconds_since_session_start,
-        session_start_at,
-        session_start_reason,
-        is_last_event_in_session,
-        cast(session_start_at as date) as session_date
+        {{ dwell_session_event_columns() }}
     from rebuilt
 
 )
