@@ -69,6 +69,18 @@ def assert_user_periods_match(warehouse, zone="UTC"):
     return actual, events
 
 
+def assert_distinct_activity_matches(warehouse, events):
+    """rpt_period_summary's distinct active workspaces and projects per period, against events (with_periods)."""
+    summary = warehouse.query("select * from marts.rpt_period_summary")
+    summary["period_start"] = pd.to_datetime(summary["period_start"]).astype("datetime64[ns]")
+    keys = ["grain", "period_start"]
+    expected = events.groupby(keys, dropna=False).agg(
+        active_workspace_count=("workspace_id", "nunique"), active_project_count=("project_id", "nunique"))
+    actual = summary.set_index(keys)[list(expected.columns)]
+    pd.testing.assert_frame_equal(actual.sort_index(), expected.sort_index(), check_dtype=False)
+    return summary
+
+
 @pytest.fixture
 def sample_warehouse(warehouse):
     generate_sample(warehouse.landing, users=15, days=10, seed=7)
@@ -113,8 +125,7 @@ def test_period_reports_dims_and_memberships_match_pandas(sample_warehouse):
     assert day.loc[day["period_start"] == first_day, "event_count"].sum() == len(direct)
 
     # The summary: totals of the per-user grain, distinct workspaces and projects, accounts as of the period end.
-    summary = warehouse.query("select * from marts.rpt_period_summary")
-    summary["period_start"] = pd.to_datetime(summary["period_start"]).astype("datetime64[ns]")
+    summary = assert_distinct_activity_matches(warehouse, events)
     dim_all = warehouse.query("select * from marts.dim_users")
     workspaces = warehouse.query("select * from marts.dim_workspaces")
     for row in summary.itertuples():
@@ -125,8 +136,6 @@ def test_period_reports_dims_and_memberships_match_pandas(sample_warehouse):
             in_period = events[(events["grain"] == row.grain) & (events["period_start"] == row.period_start)]
             end = pd.Timestamp(row.period_end)
         assert row.active_user_count == in_period["user_id"].nunique()
-        assert row.active_workspace_count == in_period["workspace_id"].nunique()
-        assert row.active_project_count == in_period["project_id"].nunique()
         assert row.event_count == len(in_period)
         assert row.factory_count == (in_period["event_name"] == "factory_created").sum()
         assert row.invitation_count == (in_period["event_name"] == "invitation_sent").sum()
@@ -178,14 +187,16 @@ def test_periods_follow_the_reporting_time_zone_at_day_week_and_month_edges(ware
     warehouse.write_jsonl("events/edges.jsonl", [
         event("e1", "2026-11-01T06:59:59.999999Z", "build_started"),  # Sat 2026-10-31 23:59:59 PDT: October
         event("e2", "2026-11-01T07:00:00Z", "deploy_started"),  # Sun 2026-11-01 00:00 PDT: November, same week
-        event("e3", "2026-11-02T07:59:59Z", "debug_started"),  # Sun 2026-11-01 23:59:59 PST
+        # Sun 2026-11-01 23:59:59 PST, in another workspace: the local day has two, the UTC day of e1 and e2 one.
+        event("e3", "2026-11-02T07:59:59Z", "debug_started", workspace="w2", project="p2"),
         event("e4", "2026-11-02T08:00:00Z", "factory_created"),  # Mon 2026-11-02 00:00 PST: a new week
         event("e5", "2026-11-30T08:00:00Z", "invitation_sent", user="u2"),  # Mon 2026-11-30 00:00 PST
         event("e6", "2026-12-01T07:59:59Z", "ide_search", user="u2"),  # Mon 2026-11-30 23:59:59 PST
         event("e7", "2026-12-01T08:00:00Z", "ide_search", user="u2"),  # Tue 2026-12-01 00:00 PST: December
     ])
     warehouse.build(dbt_vars=zone)
-    assert_user_periods_match(warehouse, "America/Los_Angeles")
+    _, events = assert_user_periods_match(warehouse, "America/Los_Angeles")
+    assert_distinct_activity_matches(warehouse, events)
     rows = warehouse.records("select grain, cast(period_start as varchar) as period_start, "
                              "cast(period_end as varchar) as period_end, user_id, event_count, build_count, "
                              "deploy_count, debug_count, factory_count, invitation_count, time_zone "
@@ -289,7 +300,8 @@ def test_late_events_across_period_edges_a_changed_user_and_a_new_zone_equal_a_f
     warehouse.write_jsonl("events/three.jsonl", [event("g1", "2026-06-03T07:30:00Z", user="u2")])
     zone = {"reporting_time_zone": "America/Los_Angeles"}
     warehouse.build(dbt_vars=zone)
-    assert_user_periods_match(warehouse, "America/Los_Angeles")
+    _, events = assert_user_periods_match(warehouse, "America/Los_Angeles")
+    assert_distinct_activity_matches(warehouse, events)
 
     assert_equal_to_a_full_refresh(COMPARED, zone)
 

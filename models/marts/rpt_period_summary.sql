@@ -46,9 +46,22 @@ user_totals as (
 
 ),
 
+-- Each workspace and project once per local day, with its first quarter hour there: a period's distinct count is
+-- the distinct count over its days, and these rows are far fewer than the quarter hours.
+daily_activity as (
+
+    select
+        min(quarter_hour_at) as quarter_hour_at,
+        workspace_id,
+        project_id
+    from activity
+    group by {{ dwell_period_start('day', dwell_utc_to_local('quarter_hour_at', zone)) }}, workspace_id, project_id
+
+),
+
 activity_periods as (
 
-    {{ dwell_in_periods('activity', 'quarter_hour_at', zone) | indent(4) }}
+    {{ dwell_in_periods('daily_activity', 'quarter_hour_at', zone) | indent(4) }}
 
 ),
 
