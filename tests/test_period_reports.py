@@ -187,7 +187,7 @@ def test_periods_follow_the_reporting_time_zone_at_day_week_and_month_edges(ware
     warehouse.write_jsonl("events/edges.jsonl", [
         event("e1", "2026-11-01T06:59:59.999999Z", "build_started"),  # Sat 2026-10-31 23:59:59 PDT: October
         event("e2", "2026-11-01T07:00:00Z", "deploy_started"),  # Sun 2026-11-01 00:00 PDT: November, same week
-        # Sun 2026-11-01 23:59:59 PST, in another workspace: the local day has two, the UTC day of e1 and e2 one.
+        # Sun 2026-11-01 23:59:59 PST in another workspace: local Nov 1 has two; counted by UTC date, one.
         event("e3", "2026-11-02T07:59:59Z", "debug_started", workspace="w2", project="p2"),
         event("e4", "2026-11-02T08:00:00Z", "factory_created"),  # Mon 2026-11-02 00:00 PST: a new week
         event("e5", "2026-11-30T08:00:00Z", "invitation_sent", user="u2"),  # Mon 2026-11-30 00:00 PST
