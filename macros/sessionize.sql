@@ -73,9 +73,7 @@
             lag(occurred_us) over dwell_partition as dwell_previous_us,
             lag(event_name) over dwell_partition as dwell_previous_event_name
             {%- if max_length_us is none %},
-            row_number() over dwell_partition as dwell_partition_row,
-            lead(occurred_us) over dwell_partition as dwell_next_us,
-            lead(event_name) over dwell_partition as dwell_next_event_name
+            {{ dwell_next_event_columns('dwell_partition') }}
             {%- for column, condition in counted_events.items() %},
             {#- The window in full: Spark cannot extend a named window with a frame. #}
             coalesce(sum(case when {{ condition }} then 1 else 0 end) over (
@@ -91,21 +89,9 @@
     dwell_flagged as (
         select
             dwell_neighbours.*,
-            case
-                when dwell_previous_us is null then 'first_event'
-                when {{ dwell_in_list('event_name', restart_events) }} then 'restart_event'
-                when {{ dwell_in_list('dwell_previous_event_name', end_events) }} then 'after_end_event'
-                when occurred_us - dwell_previous_us > {{ timeout_us }} then 'inactivity'
-            end as dwell_activity_start_reason
+            {{ dwell_activity_start_reason(restart_events, end_events, timeout_us) }} as dwell_activity_start_reason
             {%- if max_length_us is none %},
-            -- The next event starts a session by the same rules as above.
-            case
-                when dwell_next_us is null then true
-                when {{ dwell_in_list('dwell_next_event_name', restart_events) }} then true
-                when {{ dwell_in_list('event_name', end_events) }} then true
-                when dwell_next_us - occurred_us > {{ timeout_us }} then true
-                else false
-            end as is_last_event_in_session
+            {{ dwell_is_last_in_activity_session(restart_events, end_events, timeout_us) }} as is_last_event_in_session
             {%- endif %}
         from dwell_neighbours
     ),
@@ -177,6 +163,108 @@
         (occurred_us - dwell_previous_in_session_us) / {{ dwell_microseconds_per_second() }} as seconds_since_previous_event,
         (occurred_us - dwell_session_start_us) / {{ dwell_microseconds_per_second() }} as seconds_since_session_start
     from dwell_sessionized
+{%- endmacro %}
+
+{#- Why an event starts an activity session (null: it does not), from the event's and the previous event's time and
+    name (occurred_us, dwell_previous_us, event_name, dwell_previous_event_name), checked in the order of the rules. -#}
+{% macro dwell_activity_start_reason(restart_events, end_events, timeout_us) -%}
+    case
+        when dwell_previous_us is null then 'first_event'
+        when {{ dwell_in_list('event_name', restart_events) }} then 'restart_event'
+        when {{ dwell_in_list('dwell_previous_event_name', end_events) }} then 'after_end_event'
+        when occurred_us - dwell_previous_us > {{ timeout_us }} then 'inactivity'
+    end
+{%- endmacro %}
+
+{#- Whether the next event (dwell_next_us, dwell_next_event_name) starts an activity session by the same rules, so
+    this event ends one. -#}
+{% macro dwell_is_last_in_activity_session(restart_events, end_events, timeout_us) -%}
+    case
+        when dwell_next_us is null then true
+        when {{ dwell_in_list('dwell_next_event_name', restart_events) }} then true
+        when {{ dwell_in_list('event_name', end_events) }} then true
+        when dwell_next_us - occurred_us > {{ timeout_us }} then true
+        else false
+    end
+{%- endmacro %}
+
+{#- The window columns that look ahead: the event's row number in its partition, the next event's time and name. -#}
+{% macro dwell_next_event_columns(window) -%}
+    row_number() over {{ window }} as dwell_partition_row,
+            lead(occurred_us) over {{ window }} as dwell_next_us,
+            lead(event_name) over {{ window }} as dwell_next_event_name
+{%- endmacro %}
+
+{#- One row per session of `events` by the rules of dwell_sessionize, for sessions without a maximum length: the
+    partition columns, session_first_event_id, session_start_at, session_end_at, session_start_us, session_end_us
+    and event_count. For a caller that needs only these, it is one window pass where dwell_sessionize makes two and
+    the caller then groups every event: a session's first and last events are the only ones it keeps, and each
+    session's pair is matched in a pass over those alone. -#}
+{% macro dwell_session_bounds(events, partition_by, timeout_seconds, restart_events, end_events) -%}
+    {%- set partition_by = dwell_session_partition(partition_by) -%}
+    {%- set timeout_us = dwell_microseconds(dwell_seconds_setting('session_timeout_seconds', timeout_seconds)) -%}
+    {{ return(adapter.dispatch('dwell_session_bounds', 'dwell')(events, partition_by, timeout_us, restart_events, end_events)) }}
+{%- endmacro %}
+
+{% macro default__dwell_session_bounds(events, partition_by, timeout_us, restart_events, end_events) -%}
+    {%- set partition = partition_by | join(', ') -%}
+    with dwell_timed as (
+        select
+            {{ partition }},
+            event_id,
+            occurred_at,
+            {{ dwell_epoch_microseconds('occurred_at') }} as occurred_us,
+            event_name
+        from {{ events }}
+    ),
+
+    dwell_neighbours as (
+        select
+            dwell_timed.*,
+            lag(occurred_us) over dwell_partition as dwell_previous_us,
+            lag(event_name) over dwell_partition as dwell_previous_event_name,
+            {{ dwell_next_event_columns('dwell_partition') }}
+        from dwell_timed
+        window dwell_partition as (partition by {{ partition }} order by occurred_at, event_id)
+    ),
+
+    dwell_edges as (
+        select
+            {{ partition }},
+            event_id,
+            occurred_at,
+            occurred_us,
+            dwell_partition_row,
+            {{ dwell_activity_start_reason(restart_events, end_events, timeout_us) }} is not null as dwell_is_first,
+            {{ dwell_is_last_in_activity_session(restart_events, end_events, timeout_us) }} as dwell_is_last
+        from dwell_neighbours
+    ),
+
+    -- A session's first event is followed, among the edges, by its last, unless it is the last itself.
+    dwell_paired as (
+        select
+            dwell_edges.*,
+            lead(occurred_at) over dwell_edge_order as dwell_next_edge_at,
+            lead(occurred_us) over dwell_edge_order as dwell_next_edge_us,
+            lead(dwell_partition_row) over dwell_edge_order as dwell_next_edge_row
+        from dwell_edges
+        where dwell_is_first or dwell_is_last
+        window dwell_edge_order as (partition by {{ partition }} order by dwell_partition_row)
+    )
+
+    select
+        {{ partition }},
+        event_id as session_first_event_id,
+        occurred_at as session_start_at,
+        case when dwell_is_last then occurred_at else dwell_next_edge_at end as session_end_at,
+        occurred_us as session_start_us,
+        case when dwell_is_last then occurred_us else dwell_next_edge_us end as session_end_us,
+        cast(
+            case when dwell_is_last then 1 else dwell_next_edge_row - dwell_partition_row + 1 end
+            as {{ dbt.type_bigint() }}
+        ) as event_count
+    from dwell_paired
+    where dwell_is_first
 {%- endmacro %}
 
 {#- The id of a session: a hash of its partition's columns and its first event's id. A caller that aggregates
@@ -257,9 +345,9 @@
         select
             dwell_with_next.*,
             case
-                when {{ dwell_in_list('last_event_name', end_events) }} then 'end_event'
-                when dwell_next_start_reason in ('restart_event', 'inactivity', 'max_length') then dwell_next_start_reason
-                when dwell_horizon.dwell_newest_us - dwell_end_us > {{ timeout_us }} then 'inactivity'
+        when {{ dwell_in_list('last_event_name', end_events) }} then 'end_event'
+        when dwell_next_start_reason in ('restart_event', 'inactivity', 'max_length') then dwell_next_start_reason
+        when dwell_horizon.dwell_newest_us - dwell_end_us > {{ timeout_us }} then 'inactivity'
                 else 'open'
             end as end_reason
         from dwell_with_next

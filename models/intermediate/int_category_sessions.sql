@@ -19,7 +19,7 @@ with session_events as (
 
 ),
 
--- Only what sessionizing needs: its output adds its own session_id and session columns.
+-- Only what sessionizing needs.
 category_events as (
 
     select
@@ -33,15 +33,14 @@ category_events as (
 
 ),
 
-sessionized as (
+sessions as (
 
-    {{ dwell_sessionize(
+    {{ dwell_session_bounds(
         'category_events',
         partition_by=category_partition,
         timeout_seconds=dwell_activity_timeout_seconds(),
         restart_events=[],
         end_events=[],
-        max_length_seconds=none,
     ) }}
 
 ),
@@ -53,13 +52,12 @@ final as (
         parent_session_id as session_id,
         user_id,
         category,
-        min(occurred_at) as started_at,
-        max(occurred_at) as ended_at,
-        (max(occurred_us) - min(occurred_us)) / {{ dwell_microseconds_per_second() }} as duration_seconds,
-        count(*) as event_count,
-        cast(min(occurred_at) as date) as activity_date
-    from sessionized
-    group by user_id, parent_session_id, category, session_first_event_id
+        session_start_at as started_at,
+        session_end_at as ended_at,
+        (session_end_us - session_start_us) / {{ dwell_microseconds_per_second() }} as duration_seconds,
+        event_count,
+        cast(session_start_at as date) as activity_date
+    from sessions
 
 )
 
