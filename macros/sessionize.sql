@@ -345,9 +345,9 @@
         select
             dwell_with_next.*,
             case
-        when {{ dwell_in_list('last_event_name', end_events) }} then 'end_event'
-        when dwell_next_start_reason in ('restart_event', 'inactivity', 'max_length') then dwell_next_start_reason
-        when dwell_horizon.dwell_newest_us - dwell_end_us > {{ timeout_us }} then 'inactivity'
+                when {{ dwell_in_list('last_event_name', end_events) }} then 'end_event'
+                when dwell_next_start_reason in ('restart_event', 'inactivity', 'max_length') then dwell_next_start_reason
+                when dwell_horizon.dwell_newest_us - dwell_end_us > {{ timeout_us }} then 'inactivity'
                 else 'open'
             end as end_reason
         from dwell_with_next
