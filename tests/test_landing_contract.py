@@ -192,6 +192,18 @@ def test_every_row_read_is_staged_quarantined_or_a_counted_duplicate(warehouse):
     duplicates = warehouse.query("select event_id, source_file from staging.stg_events_duplicates order by event_id")
     assert list(duplicates.event_id) == ["g1", "g2"]
     assert all(path.endswith("day2.jsonl") for path in duplicates.source_file)
+    # The landed text is kept where it explains a quarantine; base_landing_events keeps every row's.
+    raw = warehouse.query(
+        "select event_id, load_status, occurred_at_raw, received_at_raw from staging.stg_landed_events "
+        "where event_id in ('bad-time', 'g2') order by all")
+    assert raw.astype(object).where(raw.notna(), None).to_dict("records") == [
+        {"event_id": "bad-time", "load_status": "quarantined", "occurred_at_raw": "2026-02-30T10:00:00Z",
+         "received_at_raw": None},
+        {"event_id": "g2", "load_status": "duplicate", "occurred_at_raw": None, "received_at_raw": None},
+        {"event_id": "g2", "load_status": "staged", "occurred_at_raw": None, "received_at_raw": None},
+    ]
+    landed = warehouse.query("select received_at from staging.base_landing_events where event_id = 'g2' order by 1")
+    assert list(landed.received_at) == ["2026-03-01T10:00:05Z", "2026-03-02T08:00:00Z"]
 
 
 @pytest.mark.parametrize("dbt_vars, message", [

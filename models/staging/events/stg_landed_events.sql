@@ -14,6 +14,10 @@
     'workspace_id', 'project_id', 'platform', 'page', 'client_session_id', 'properties', 'occurred_at_raw',
     'received_at_raw', 'source_file', 'source_format', 'load_id', 'loaded_at', 'quarantine_reason'] %}
 
+{#- The landed timestamp texts are kept where they explain a quarantine: two near-unique texts per row are a large
+    share of this table's write, and every row's landed text stays in base_landing_events. #}
+{%- set raw_text_columns = ['occurred_at_raw', 'received_at_raw'] %}
+
 {#- A full build reads the landed rows three times (the repeated ids, the single copies, the ranked copies): inlined,
     each read streams, where a CTE written out whole would hold or spill every column of every row. -#}
 {%- set full_build_inline = '' if is_incremental() else dwell_inline_cte() %}
@@ -29,6 +33,55 @@ with landed as {{ full_build_inline }} (
     {% if is_incremental() -%}
     where load_id = '{{ invocation_id }}'
     {%- endif %}
+
+),
+
+{% if is_incremental() -%}
+{%- set earlier_copy_ids = dwell_earlier_copy_ids(lookup_list_limit) %}
+earlier_copies as (
+
+    select
+        {{ stored_columns | join(',\n        ') }}
+    from {{ this }}
+    {% if earlier_copy_ids is none -%}
+    where event_id in (select nullif(trim(event_id), '') from landed)
+    {%- else -%}
+    where {{ dwell_few_rows_where(this, dwell_in_list('event_id', earlier_copy_ids)) }}
+    {%- endif %}
+
+),
+{%- endif %}
+
+-- Every id that arrived more than once, valid or not: counting needs only the id, not the validation.
+repeated_ids as (
+
+    select event_id
+    from (
+        select nullif(trim(event_id), '') as event_id
+        from landed
+        {%- if is_incremental() %}
+
+        union all
+
+        select event_id
+        from earlier_copies
+        {%- endif %}
+    ) as arrived_ids
+    where event_id is not null
+    group by event_id
+    having count(*) > 1
+
+),
+
+-- Flagged before parsing: the ranking branch below then parses only the rows it keeps.
+flagged as {{ full_build_inline }} (
+
+    select
+        landed.*,
+        repeated_ids.event_id is not null as has_copies
+    from landed
+    left join repeated_ids
+        on nullif(trim(landed.event_id), '') = repeated_ids.event_id
 
 ),
 
@@ -54,8 +107,9 @@ parsed as {{ full_build_inline }} (
         file_error,
         ',' || non_text_columns || ',' as non_text_columns,
         load_id,
-        loaded_at
-    from landed
+        loaded_at,
+        has_copies
+    from flagged
 
 ),
 
@@ -102,49 +156,25 @@ validated as {{ full_build_inline }} (
             {%- for column in dwell_event_text_columns() if column not in ['event_id', 'user_id', 'event_name'] %}
             when non_text_columns like '%,{{ column }},%' then 'invalid_{{ column }}'
             {%- endfor %}
-        end as quarantine_reason
+        end as quarantine_reason,
+        has_copies
     from parsed
 
 ),
 
-{% if is_incremental() -%}
-{%- set earlier_copy_ids = dwell_earlier_copy_ids(lookup_list_limit) %}
-earlier_copies as (
-
-    select
-        {{ stored_columns | join(',\n        ') }}
-    from {{ this }}
-    {% if earlier_copy_ids is none -%}
-    where event_id in (select event_id from validated)
-    {%- else -%}
-    where {{ dwell_few_rows_where(this, dwell_in_list('event_id', earlier_copy_ids)) }}
-    {%- endif %}
-
-),
-
-candidates as (
-
-    select * from validated
-    union all
-    select * from earlier_copies
-
-),
-{%- else -%}
 candidates as {{ full_build_inline }} (
 
     select * from validated
+    {%- if is_incremental() %}
 
-),
-{%- endif %}
+    union all
 
--- Every id that arrived more than once, valid or not: counting needs only the id, not the validation.
-repeated_ids as (
-
-    select event_id
-    from candidates
-    where event_id is not null
-    group by event_id
-    having count(*) > 1
+    select
+        *,
+        -- An earlier copy shares its id with a row of this load.
+        true as has_copies
+    from earlier_copies
+    {%- endif %}
 
 ),
 
@@ -157,7 +187,7 @@ ranked as (
         1 as copy_number
     from candidates
     where quarantine_reason is not null
-        or not exists (select 1 from repeated_ids where repeated_ids.event_id = candidates.event_id)
+        or not has_copies
 
     union all
 
@@ -171,15 +201,20 @@ ranked as (
         ) as copy_number
     from candidates
     where quarantine_reason is null
-        -- Not a correlated exists: DuckDB would decorrelate it by buffering every candidate row.
-        and event_id in (select event_id from repeated_ids)
+        and has_copies
 
 ),
 
 final as (
 
     select
-        {{ stored_columns | join(',\n        ') }},
+        {%- for column in stored_columns %}
+        {%- if column in raw_text_columns %}
+        case when quarantine_reason is not null then {{ column }} end as {{ column }},
+        {%- else %}
+        {{ column }},
+        {%- endif %}
+        {%- endfor %}
         case
             when quarantine_reason is not null then 'quarantined'
             when copy_number > 1 then 'duplicate'
