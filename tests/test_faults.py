@@ -70,9 +70,11 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def start_daily_run() -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", DAILY_RUN], start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def start_daily_run(output: Path) -> subprocess.Popen:
+    """The run in a process of its own, its output in `output` (what a run that ends too early said)."""
+    with output.open("w") as file:
+        return subprocess.Popen([sys.executable, "-c", DAILY_RUN], start_new_session=True,
+                                stdout=file, stderr=subprocess.STDOUT)
 
 
 def dbt_logs() -> set[Path]:
@@ -80,12 +82,13 @@ def dbt_logs() -> set[Path]:
     return set((PROJECT_DIR / "target").glob(f"{dwell_daily_models.op.name}-*/dbt.log"))
 
 
-def wait_for_dbt_progress(run: subprocess.Popen, fraction: float, earlier_logs: set[Path]) -> None:
+def wait_for_dbt_progress(run: subprocess.Popen, output: Path, fraction: float, earlier_logs: set[Path]) -> None:
     """Until dbt, in the run, has started the node at `fraction` of its build ("i of n START" in its log): a point
     in the build that does not depend on how fast this machine is."""
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        assert run.poll() is None, f"the run ended before dbt reached {fraction} of its build"
+        assert run.poll() is None, (f"the run ended (exit code {run.returncode}) before dbt reached {fraction} of its "
+                                    f"build; its output ended with:\n{output.read_text(errors='replace')[-6000:]}")
         for log in dbt_logs() - earlier_logs:
             started = [(int(node), int(total)) for node, total in DBT_STARTS.findall(log.read_text(errors="replace"))]
             if started and max(node for node, _ in started) >= fraction * started[0][1]:
@@ -108,14 +111,16 @@ def test_a_run_killed_at_any_point_leaves_the_warehouse_unchanged_and_the_next_r
     # Early (staging), midway (sessions) and late (marts) in the dbt build, then dbt alone killed under its run.
     for fraction in (0.1, 0.4, 0.7):
         earlier_logs = dbt_logs()
-        run = start_daily_run()
-        wait_for_dbt_progress(run, fraction, earlier_logs)
+        output = tmp_path / f"killed-at-{fraction}.log"
+        run = start_daily_run(output)
+        wait_for_dbt_progress(run, output, fraction, earlier_logs)
         os.killpg(run.pid, signal.SIGKILL)
         run.wait()
         assert marts(warehouse.path) == before, f"killed at {fraction} of a run"
     earlier_logs = dbt_logs()
-    run = start_daily_run()
-    wait_for_dbt_progress(run, 0.5, earlier_logs)
+    output = tmp_path / "dbt-killed-under-its-run.log"
+    run = start_daily_run(output)
+    wait_for_dbt_progress(run, output, 0.5, earlier_logs)
     for child in children(run.pid):
         os.kill(child, signal.SIGKILL)
     assert run.wait(timeout=300) != 0
