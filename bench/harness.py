@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import yaml
@@ -42,7 +43,7 @@ from incremental_cost import (
 )
 from orchestration.dbt_invoke import run_dbt
 from orchestration.sample_data import generate_sample
-from peers import DUCKDB_QUERY, PANDAS, POLARS, SCAN, SORT
+from peers import COPY, DUCKDB_QUERY, PANDAS, POLARS, SCAN, SORT
 
 SMOKE = {"events": 20_000, "days": 10, "runs": 1}
 WORK_SUBDIRS = ("sample", "landing", "warehouses", "target", "logs", "exports", "spill")
@@ -149,12 +150,12 @@ def time_dbt(work: Workdir, name: str, events: int, start: str, runs: int, *args
     return step
 
 
-def time_peer(work: Workdir, kind: str, events: int, rules: peers.Rules, runs: int,
-              memory_limit: str | None) -> tuple[Step, Path]:
+def time_peer(work: Workdir, kind: str, events: int, rules: peers.Rules, runs: int, memory_limit: str | None,
+              output_name: str = "", **method_spec: Any) -> tuple[Step, Path]:
     step = Step(kind, events)
-    output = work.peer_file(f"{kind.split()[0].lower()}_sessions.parquet")
+    output = work.peer_file(output_name or f"{kind.split()[0].lower()}_sessions.parquet")
     spec = {"method": kind, "rules": dataclasses.asdict(rules), "events": str(work.peer_file(EVENTS_FILE)),
-            "output": str(output), "spill": str(work.root / "spill"), "memory_limit": memory_limit}
+            "output": str(output), "spill": str(work.root / "spill"), "memory_limit": memory_limit, **method_spec}
     for _ in range(runs):
         output.unlink(missing_ok=True)
         seconds, rss = timed_child(work, kind, [peers.__file__, json.dumps(spec)])
@@ -205,6 +206,19 @@ def export_counted_events(work: Workdir, rules: peers.Rules) -> int:
         ).fetchone()[0]
 
 
+def tables_written(work: Workdir) -> list[str]:
+    """The tables (not views) the last dbt invocation built, as schema.name, from its run_results.json."""
+    results = json.loads((work.target / "run_results.json").read_text())["results"]
+    relations = [result["relation_name"] for result in results
+                 if result["unique_id"].startswith("model.") and result["relation_name"]]
+    names = [tuple(part.strip('"') for part in relation.split(".")[-2:]) for relation in relations]
+    with duckdb.connect(str(work.warehouse), read_only=True) as connection:
+        tables = set(connection.execute(
+            "select table_schema, table_name from information_schema.tables where table_type = 'BASE TABLE'"
+        ).fetchall())
+    return sorted(f"{schema}.{name}" for schema, name in names if (schema, name) in tables)
+
+
 def landed_rows(warehouse: Path) -> int:
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         return connection.execute("select count(*) from staging.base_landing_events").fetchone()[0]
@@ -233,7 +247,7 @@ def results_table(steps: list[Step]) -> list[str]:
 
 
 def ratio_lines(steps: dict[str, Step]) -> list[str]:
-    pairs = [(DWELL_SESSIONS, DUCKDB_QUERY), (DWELL_SESSIONS, PANDAS), (DWELL_SESSIONS, POLARS),
+    pairs = [(DWELL_SESSIONS, DUCKDB_QUERY), (DWELL_SESSIONS, PANDAS), (DWELL_SESSIONS, POLARS), (DWELL_SESSIONS, COPY),
              (WHOLE_WAREHOUSE, DWELL_SESSIONS), (ONE_MORE_DAY, WHOLE_WAREHOUSE), (LATE_EVENTS, LATE_WHOLE_WAREHOUSE)]
     lines = ["| ratio of medians | value |", "| --- | ---: |"]
     for numerator, denominator in pairs:
@@ -317,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     steps.append(time_dbt(work, DWELL_SESSIONS, counted, "all-days", args.runs, "run", "--full-refresh",
                           *SESSION_MODELS))
     sessions[DWELL_SESSIONS] = dwell_sessions(work.warehouse)
+    session_tables = tables_written(work)
 
     peer_kinds = [DUCKDB_QUERY, PANDAS, POLARS] if polars_available() else [DUCKDB_QUERY, PANDAS]
     if not polars_available():
@@ -327,6 +342,9 @@ def main(argv: list[str] | None = None) -> int:
         sessions[kind] = file_sessions(output)
     for kind in [SCAN, SORT]:
         steps.append(time_peer(work, kind, counted, rules, args.runs, args.memory_limit)[0])
+    steps.append(time_peer(work, COPY, counted, rules, args.runs, args.memory_limit, "session_tables.duckdb",
+                           warehouse=str(work.warehouse), tables=session_tables)[0])
+    notes.append(f"{COPY}: {', '.join(session_tables)}, copied from the warehouse dwell's session models left")
 
     late_file, late_events, _ = write_late_events(work.landing)
     steps.append(time_dbt(work, LATE_EVENTS, late_events, "all-days", args.runs, "run"))

@@ -23,6 +23,7 @@ PANDAS = "pandas"
 POLARS = "polars"
 SCAN = "DuckDB scan (bound)"
 SORT = "DuckDB sort (bound)"
+COPY = "DuckDB copy of the session tables (bound)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -184,6 +185,18 @@ def duckdb_sort(rules: Rules, events: Path, output: Path, memory_limit: str | No
         )
 
 
+def duckdb_copy(warehouse: Path, tables: list[str], output: Path, memory_limit: str | None, spill_dir: Path) -> None:
+    """The tables dwell's session models write, copied as they are into a new database: what writing their rows
+    costs at all, before any sessionizing."""
+    with duckdb_connection(memory_limit, spill_dir) as connection:
+        connection.execute(f"attach {sql_string(str(warehouse))} as source (read_only)")
+        connection.execute(f"attach {sql_string(str(output))} as copied")
+        for table in tables:
+            schema, name = table.split(".")
+            connection.execute(f'create schema if not exists copied."{schema}"')
+            connection.execute(f'create table copied."{schema}"."{name}" as select * from source."{schema}"."{name}"')
+
+
 def main(spec: dict) -> None:
     """A child process of bench/harness.py: run one method, print its wall seconds as JSON (imports excluded)."""
     rules = Rules(**{**spec["rules"], **{key: tuple(spec["rules"][key])
@@ -196,6 +209,7 @@ def main(spec: dict) -> None:
         POLARS: lambda: polars_sessions(rules, events, output),
         SCAN: lambda: duckdb_scan(events, memory_limit, spill),
         SORT: lambda: duckdb_sort(rules, events, output, memory_limit, spill),
+        COPY: lambda: duckdb_copy(Path(spec["warehouse"]), spec["tables"], output, memory_limit, spill),
     }
     began = time.perf_counter()
     methods[spec["method"]]()

@@ -25,9 +25,15 @@ def test_harness_smoke(tmp_path):
     results = (workdir / "RESULTS.md").read_text()
     assert "every method found" in results
     for step in ["dwell session models", "dwell whole warehouse", "dwell one more day", "dwell 1% late events",
-                 "DuckDB query", "pandas", "DuckDB scan (bound)", "DuckDB sort (bound)"]:
+                 "DuckDB query", "pandas", "DuckDB scan (bound)", "DuckDB sort (bound)",
+                 "DuckDB copy of the session tables (bound)"]:
         assert f"| {step} |" in results
     assert "dwell session models ÷ DuckDB query" in results
+    assert "dwell session models ÷ DuckDB copy of the session tables (bound)" in results
+    # What the session models write: the per-event and per-session tables, not the views they read.
+    copied = next(line for line in results.splitlines() if line.startswith("- DuckDB copy of the session tables"))
+    assert "marts.fct_session_events" in copied and "marts.fct_sessions" in copied
+    assert "stg_events" not in copied
 
 
 def test_memory_limit_reaches_dbt_runs(tmp_path):
