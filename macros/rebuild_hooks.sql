@@ -2,14 +2,16 @@
     They run in the model's transaction, so readers see the old rows or the new ones, never neither. -#}
 
 {#- The rows the rebuilt segments change, and the versions this load's new winning copies replace wherever they
-    were (another time or partition, or no longer counted). -#}
+    were (another time or partition, or no longer counted); every row on a full build. -#}
 {% macro dwell_delete_rebuilt_session_events() -%}
     {%- if is_incremental() -%}
         {%- set rebuilt -%}
+        {%- if dwell_rebuild_mode() != 'full' -%}
         event_id in (
             select event_id from {{ ref('int_session_events_rebuilt') }} where is_changed
         )
             or event_id in ({{ dwell_recopied_event_ids() }})
+        {%- endif -%}
         {%- endset -%}
         {{ dwell_delete_where(this, rebuilt) }}
     {%- endif -%}
@@ -39,10 +41,16 @@
 {%- endmacro %}
 
 {#- Pre-hook of an incremental mart with rows per event or per session part: remove every session whose events this
-    run changes (int_sessions_changed); the model then appends those sessions again from fct_session_events. -#}
+    run changes (int_sessions_changed), every row on a full build; the model then appends those sessions again from
+    dwell_changed_session_events. -#}
 {% macro dwell_delete_changed_sessions() -%}
     {%- if is_incremental() -%}
-        {{ dwell_delete_where(this, "session_id in (select session_id from " ~ ref('int_sessions_changed') ~ ")") }}
+        {%- set changed -%}
+        {%- if dwell_rebuild_mode() != 'full' -%}
+        session_id in (select session_id from {{ ref('int_sessions_changed') }})
+        {%- endif -%}
+        {%- endset -%}
+        {{ dwell_delete_where(this, changed) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -68,13 +76,37 @@
         cast(session_start_at as date) as session_date
 {%- endmacro %}
 
+{#- The events this run sessionized, with the columns of fct_session_events and int_session_events_rebuilt's
+    rebuild_segment, next_session_start_reason, previous_session_id and is_changed: on an incremental run the rows of
+    int_session_events_rebuilt; on a full build, which sessionizes straight into fct_session_events, every event
+    there. -#}
+{% macro dwell_rebuilt_session_events() -%}
+    -- depends_on: {{ ref('fct_session_events') }}, {{ ref('int_session_events_rebuilt') }}
+    {%- set full_build = dwell_rebuild_mode() == 'full' %}
+    select
+        {{ dwell_session_event_columns() }},
+        {% if full_build -%}
+        1 as rebuild_segment,
+        cast(null as {{ dbt.type_string() }}) as next_session_start_reason,
+        cast(null as {{ dbt.type_string() }}) as previous_session_id,
+        true as is_changed
+    from {{ ref('fct_session_events') }}
+        {%- else -%}
+        rebuild_segment,
+        next_session_start_reason,
+        previous_session_id,
+        is_changed
+    from {{ ref('int_session_events_rebuilt') }}
+        {%- endif %}
+{%- endmacro %}
+
 {#- The fct_session_events rows such a mart reads: on an incremental run only the events of the sessions this run
     changes that still exist; otherwise every event. An incremental run reads them from int_session_events_rebuilt,
     not from the mart: a rebuilt segment holds whole sessions, so it has every event of a changed session as the mart
     now stores it, and the mart's history is never scanned. -#}
 {% macro dwell_changed_session_events() -%}
     -- depends_on: {{ ref('fct_session_events') }}, {{ ref('int_session_events_rebuilt') }}
-    {% if is_incremental() -%}
+    {% if is_incremental() and dwell_rebuild_mode() != 'full' -%}
     select
         {{ dwell_session_event_columns() }}
     from {{ ref('int_session_events_rebuilt') }}

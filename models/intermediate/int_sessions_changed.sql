@@ -1,6 +1,6 @@
 {# The sessions whose events in fct_session_events this run changes: one row per session id that gains, loses or
     changes a row (is_removed: the id is gone after this run). Incremental event-level marts rebuild exactly these
-    sessions. A full build lists every session, none removed. #}
+    sessions. Empty on a full build (int_session_events_rebuilt is), when those marts rebuild every session. #}
 
 {%- set full_build = dwell_rebuild_mode() == 'full' %}
 

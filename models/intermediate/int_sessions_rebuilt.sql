@@ -10,7 +10,7 @@
 
 with rebuilt_events as (
 
-    select * from {{ ref('int_session_events_rebuilt') }}
+    {{ dwell_rebuilt_session_events() | indent(4) }}
 
 ),
 

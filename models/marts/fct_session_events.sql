@@ -8,17 +8,22 @@
     pre_hook="{{ dwell_delete_rebuilt_session_events() }}",
 ) }}
 
--- depends_on: {{ ref('stg_landed_events') }}
+-- depends_on: {{ ref('stg_landed_events') }}, {{ ref('int_session_events_rebuilt') }}
 -- int_sessions_changed reads this mart as the previous run left it, so it runs first.
 -- depends_on: {{ ref('int_sessions_changed') }}
 
-{# Incremental: the changed rows of the rebuilt segments replace the ones there before, and versions replaced by a
-    new copy go (README "Incremental runs"); a full build writes every event. #}
+{# Incremental: the changed rows of the rebuilt segments (int_session_events_rebuilt) replace the ones there before,
+    and versions replaced by a new copy go (README "Incremental runs"). A full build sessionizes every event here,
+    so that they are written once. #}
 
 with rebuilt as (
 
+    {% if dwell_rebuild_mode() == 'full' -%}
+    {{ dwell_sessionized_events() | indent(4) }}
+    {%- else -%}
     select * from {{ ref('int_session_events_rebuilt') }}
     where is_changed
+    {%- endif %}
 
 ),
 
