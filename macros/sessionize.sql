@@ -196,17 +196,20 @@
 {%- endmacro %}
 
 {#- One row per session of `events` by the rules of dwell_sessionize, for sessions without a maximum length: the
-    partition columns, session_first_event_id, session_start_at, session_end_at, session_start_us, session_end_us
-    and event_count. For a caller that needs only these, it is one window pass where dwell_sessionize makes two and
-    the caller then groups every event: a session's first and last events are the only ones it keeps, and each
-    session's pair is matched in a pass over those alone. -#}
-{% macro dwell_session_bounds(events, partition_by, timeout_seconds, restart_events, end_events) -%}
+    partition columns, session_first_event_id, session_last_event_id, session_start_at, session_end_at,
+    session_start_us, session_end_us, preceding_event_us (the time of the partition's event before the session's
+    first; null for the partition's first session), last_event_name, event_count, and each of first_event_columns
+    as the session's first event has it. For a caller that needs only these, it is one window pass where
+    dwell_sessionize makes two and the caller then groups every event: a session's first and last events are the
+    only ones it keeps, and each session's pair is matched in a pass over those alone. -#}
+{% macro dwell_session_bounds(events, partition_by, timeout_seconds, restart_events, end_events, first_event_columns=[]) -%}
     {%- set partition_by = dwell_session_partition(partition_by) -%}
     {%- set timeout_us = dwell_microseconds(dwell_seconds_setting('session_timeout_seconds', timeout_seconds)) -%}
-    {{ return(adapter.dispatch('dwell_session_bounds', 'dwell')(events, partition_by, timeout_us, restart_events, end_events)) }}
+    {%- set first_event_columns = dwell_identifier_list('first_event_columns', first_event_columns) if first_event_columns else [] -%}
+    {{ return(adapter.dispatch('dwell_session_bounds', 'dwell')(events, partition_by, timeout_us, restart_events, end_events, first_event_columns)) }}
 {%- endmacro %}
 
-{% macro default__dwell_session_bounds(events, partition_by, timeout_us, restart_events, end_events) -%}
+{% macro default__dwell_session_bounds(events, partition_by, timeout_us, restart_events, end_events, first_event_columns) -%}
     {%- set partition = partition_by | join(', ') -%}
     with dwell_timed as (
         select
@@ -215,6 +218,9 @@
             occurred_at,
             {{ dwell_epoch_microseconds('occurred_at') }} as occurred_us,
             event_name
+            {%- for column in first_event_columns %},
+            {{ column }}
+            {%- endfor %}
         from {{ events }}
     ),
 
@@ -234,7 +240,12 @@
             event_id,
             occurred_at,
             occurred_us,
+            dwell_previous_us,
+            event_name,
             dwell_partition_row,
+            {%- for column in first_event_columns %}
+            {{ column }},
+            {%- endfor %}
             {{ dwell_activity_start_reason(restart_events, end_events, timeout_us) }} is not null as dwell_is_first,
             {{ dwell_is_last_in_activity_session(restart_events, end_events, timeout_us) }} as dwell_is_last
         from dwell_neighbours
@@ -244,6 +255,8 @@
     dwell_paired as (
         select
             dwell_edges.*,
+            lead(event_id) over dwell_edge_order as dwell_next_edge_event_id,
+            lead(event_name) over dwell_edge_order as dwell_next_edge_event_name,
             lead(occurred_at) over dwell_edge_order as dwell_next_edge_at,
             lead(occurred_us) over dwell_edge_order as dwell_next_edge_us,
             lead(dwell_partition_row) over dwell_edge_order as dwell_next_edge_row
@@ -255,10 +268,16 @@
     select
         {{ partition }},
         event_id as session_first_event_id,
+        case when dwell_is_last then event_id else dwell_next_edge_event_id end as session_last_event_id,
         occurred_at as session_start_at,
         case when dwell_is_last then occurred_at else dwell_next_edge_at end as session_end_at,
         occurred_us as session_start_us,
         case when dwell_is_last then occurred_us else dwell_next_edge_us end as session_end_us,
+        dwell_previous_us as preceding_event_us,
+        case when dwell_is_last then event_name else dwell_next_edge_event_name end as last_event_name,
+        {%- for column in first_event_columns %}
+        {{ column }},
+        {%- endfor %}
         cast(
             case when dwell_is_last then 1 else dwell_next_edge_row - dwell_partition_row + 1 end
             as {{ dbt.type_bigint() }}

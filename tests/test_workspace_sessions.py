@@ -33,9 +33,9 @@ MICRO_SESSIONS_SQL = """
     from marts.fct_micro_sessions"""
 
 
-def event(event_id, occurred_at, user="u1", name="ide_search", workspace="w1", received_at=None):
+def event(event_id, occurred_at, user="u1", name="ide_search", workspace="w1", received_at=None, organization="o1"):
     row = {"event_id": event_id, "user_id": user, "event_name": name, "occurred_at": occurred_at,
-           "received_at": received_at or occurred_at, "organization_id": "o1"}
+           "received_at": received_at or occurred_at, "organization_id": organization}
     if workspace is not None:
         row["workspace_id"] = workspace
     return row
@@ -250,6 +250,36 @@ def test_gap_rules_focus_periods_and_their_edge_cases(warehouse):
          "focused_us": minute, "cumulative_us": 4 * minute, "elapsed_us": 11 * minute, "ended_by": "session_end",
          "event_count": 2},
     ]
+
+
+def test_organization_is_the_first_sent_in_each_period(warehouse):
+    warehouse.write_jsonl("events/organizations.jsonl", [
+        # Period 1: its first event sends no organization, its second o2 (at the same instant, after it by event
+        # id), its third o3. Period 2 (after the blur, 1 s away): none sent at all. Period 3 (after a blur and a
+        # gap past the timeout: a new workspace session): o4 from its first event, though a later one sends o5.
+        event("e1", "2026-10-05T10:00:00Z", organization=None),
+        event("e2", "2026-10-05T10:00:00Z", organization="o2"),
+        event("e3", "2026-10-05T10:01:00Z", organization="o3"),
+        event("e4", "2026-10-05T10:02:00Z", name="workspace_blur", organization=None),
+        event("e5", "2026-10-05T10:02:01Z", organization=None),
+        event("e6", "2026-10-05T10:03:00Z", name="workspace_blur", organization=None),
+        event("e7", "2026-10-05T10:20:00Z", organization="o4"),
+        event("e8", "2026-10-05T10:21:00Z", organization="o5"),
+    ])
+    warehouse.build()
+
+    periods = warehouse.records(
+        "select micro_session_number as n, started_at::varchar as started, organization_id, event_count "
+        "from marts.fct_micro_sessions order by started_at")
+    assert periods == [
+        {"n": 1, "started": "2026-10-05 10:00:00", "organization_id": "o2", "event_count": 4},
+        {"n": 2, "started": "2026-10-05 10:02:01", "organization_id": None, "event_count": 2},
+        {"n": 1, "started": "2026-10-05 10:20:00", "organization_id": "o4", "event_count": 2},
+    ]
+    sessions = warehouse.records(
+        "select organization_id, micro_session_count from marts.fct_workspace_sessions order by started_at")
+    assert sessions == [{"organization_id": "o2", "micro_session_count": 2},
+                        {"organization_id": "o4", "micro_session_count": 1}]
 
 
 def test_bad_timeout_var_stops_the_build(tmp_path):

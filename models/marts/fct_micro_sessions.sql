@@ -15,7 +15,9 @@
    of int_sessions_changed (pre-hook) and appends them again from their events. #}
 
 {%- set timeout_seconds = dwell_seconds_setting('workspace_session_timeout_seconds', var('workspace_session_timeout_seconds')) %}
+{%- set timeout_us = dwell_microseconds(timeout_seconds) %}
 {%- set workspace_partition = ['user_id', 'parent_session_id', 'workspace_id'] %}
+{%- set period_order = 'started_at, first_event_id' %}
 
 with session_events as (
 
@@ -40,71 +42,143 @@ workspace_events as (
 
 ),
 
--- A blur ends the focus period it is in, so an event's period is 1 + the blurs before it in its workspace session.
-sessionized as (
+-- A focus period is a session by the workspace timeout with the blur as its end event: the next event after a blur
+-- starts the next period. Every event of a dwell session has its session_date.
+periods as (
 
-    {{ dwell_sessionize(
+    {{ dwell_session_bounds(
         'workspace_events',
         partition_by=workspace_partition,
         timeout_seconds=timeout_seconds,
         restart_events=[],
-        end_events=[],
-        max_length_seconds=none,
-        counted_events={'blurs_before': "event_name = 'workspace_blur'"},
+        end_events=['workspace_blur'],
+        first_event_columns=['organization_id', 'session_date'],
     ) }}
 
 ),
 
-periods as (
+-- Only the gap, not a blur, starts a workspace session: after a blur the next period may still be in the same one.
+workspace_session_starts as (
 
     select
-        {{ dwell_session_id(workspace_partition, 'session_first_event_id') }} as workspace_session_id,
-        parent_session_id as session_id,
         user_id,
+        parent_session_id,
         workspace_id,
-        1 + blurs_before as micro_session_number,
-        {{ dwell_first_non_null('organization_id', 'event_number_in_session') }} as organization_id,
-        {{ dwell_first_non_null('event_id', 'event_number_in_session') }} as first_event_id,
-        min(occurred_at) as started_at,
-        max(occurred_at) as ended_at,
-        max(occurred_us) - min(occurred_us) as focused_us,
-        max(seconds_since_session_start) as session_elapsed_seconds,
-        count(*) as event_count,
-        -- Every event of a dwell session has its session_date.
-        min(session_date) as session_date,
-        -- A blur is always its period's last event: only a blur ends a period before the session's end.
+        session_first_event_id as first_event_id,
+        session_last_event_id as last_event_id,
+        session_start_at as started_at,
+        session_end_at as ended_at,
+        session_start_us as started_us,
+        session_end_us as ended_us,
+        last_event_name,
+        event_count,
+        organization_id,
+        session_date,
         case
-            when count(case when event_name = 'workspace_blur' then 1 end) > 0 then 'blur'
-            else 'session_end'
-        end as ended_by
-    from sessionized
-    group by user_id, parent_session_id, workspace_id, session_first_event_id, blurs_before
+            when preceding_event_us is null or session_start_us - preceding_event_us > {{ timeout_us }}
+                then session_first_event_id
+        end as starts_workspace_session_with
+    from periods
+
+),
+
+in_workspace_sessions as (
+
+    select
+        workspace_session_starts.*,
+        {{ dwell_last_non_null('starts_workspace_session_with') }} over workspace_running
+            as workspace_first_event_id,
+        max(case when starts_workspace_session_with is not null then started_us end) over workspace_running
+            as workspace_started_us
+    from workspace_session_starts
+    window workspace_running as (
+        partition by {{ workspace_partition | join(', ') }}
+        order by {{ period_order }}
+        rows between unbounded preceding and current row
+    )
+
+),
+
+-- A period whose first event sent no organization takes the first one sent later in the period (rare: a join of the
+-- few such periods to their events).
+later_organizations as (
+
+    select
+        periods_without.user_id,
+        periods_without.parent_session_id,
+        periods_without.workspace_id,
+        periods_without.first_event_id,
+        workspace_events.organization_id,
+        row_number() over (
+            partition by periods_without.user_id, periods_without.parent_session_id, periods_without.workspace_id,
+                periods_without.first_event_id
+            order by workspace_events.occurred_at, workspace_events.event_id
+        ) as organization_rank
+    from workspace_session_starts as periods_without
+    inner join workspace_events
+        on periods_without.user_id = workspace_events.user_id
+        and periods_without.parent_session_id = workspace_events.parent_session_id
+        and periods_without.workspace_id = workspace_events.workspace_id
+        and (workspace_events.occurred_at > periods_without.started_at
+            or (workspace_events.occurred_at = periods_without.started_at
+                and workspace_events.event_id > periods_without.first_event_id))
+        and (workspace_events.occurred_at < periods_without.ended_at
+            or (workspace_events.occurred_at = periods_without.ended_at
+                and workspace_events.event_id <= periods_without.last_event_id))
+    where periods_without.organization_id is null
+        and workspace_events.organization_id is not null
+
+),
+
+workspace_periods as (
+
+    select
+        {{ dwell_session_id(workspace_partition, 'in_workspace_sessions.workspace_first_event_id') }}
+            as workspace_session_id,
+        in_workspace_sessions.*
+    from in_workspace_sessions
 
 ),
 
 final as (
 
     select
-        {{ dbt.hash(dwell_concat_keys(['workspace_session_id', 'first_event_id'])) }} as micro_session_id,
-        workspace_session_id,
-        session_id,
-        user_id,
-        organization_id,
-        workspace_id,
-        micro_session_number,
-        started_at,
-        ended_at,
-        focused_us / {{ dwell_microseconds_per_second() }} as focused_seconds,
-        sum(focused_us) over (
-            partition by workspace_session_id
-            order by micro_session_number
+        {{ dbt.hash(dwell_concat_keys(['workspace_session_id', 'workspace_periods.first_event_id'])) }}
+            as micro_session_id,
+        workspace_periods.workspace_session_id,
+        workspace_periods.parent_session_id as session_id,
+        workspace_periods.user_id,
+        coalesce(workspace_periods.organization_id, later_organizations.organization_id) as organization_id,
+        workspace_periods.workspace_id,
+        cast(row_number() over workspace_session as {{ dbt.type_bigint() }}) as micro_session_number,
+        workspace_periods.started_at,
+        workspace_periods.ended_at,
+        (workspace_periods.ended_us - workspace_periods.started_us) / {{ dwell_microseconds_per_second() }}
+            as focused_seconds,
+        {#- The window in full: Spark cannot extend a named window with a frame. #}
+        sum(workspace_periods.ended_us - workspace_periods.started_us) over (
+            partition by workspace_periods.workspace_session_id
+            order by workspace_periods.started_at, workspace_periods.first_event_id
             rows between unbounded preceding and current row
         ) / {{ dwell_microseconds_per_second() }} as cumulative_focused_seconds,
-        session_elapsed_seconds,
-        ended_by,
-        event_count,
-        session_date
-    from periods
+        (workspace_periods.ended_us - workspace_periods.workspace_started_us) / {{ dwell_microseconds_per_second() }}
+            as session_elapsed_seconds,
+        -- A blur always ends the period it is in.
+        case when workspace_periods.last_event_name = 'workspace_blur' then 'blur' else 'session_end' end as ended_by,
+        workspace_periods.event_count,
+        workspace_periods.session_date
+    from workspace_periods
+    left join later_organizations
+        on workspace_periods.organization_id is null
+        and later_organizations.organization_rank = 1
+        and workspace_periods.user_id = later_organizations.user_id
+        and workspace_periods.parent_session_id = later_organizations.parent_session_id
+        and workspace_periods.workspace_id = later_organizations.workspace_id
+        and workspace_periods.first_event_id = later_organizations.first_event_id
+    window workspace_session as (
+        partition by workspace_periods.workspace_session_id
+        order by workspace_periods.started_at, workspace_periods.first_event_id
+    )
 
 )
 
