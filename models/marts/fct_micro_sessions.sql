@@ -17,7 +17,6 @@
 {%- set timeout_seconds = dwell_seconds_setting('workspace_session_timeout_seconds', var('workspace_session_timeout_seconds')) %}
 {%- set timeout_us = dwell_microseconds(timeout_seconds) %}
 {%- set workspace_partition = ['user_id', 'parent_session_id', 'workspace_id'] %}
-{%- set period_order = 'started_at, first_event_id' %}
 
 with session_events as (
 
@@ -93,7 +92,7 @@ in_workspace_sessions as (
     from workspace_session_starts
     window workspace_running as (
         partition by {{ workspace_partition | join(', ') }}
-        order by {{ period_order }}
+        order by started_at, first_event_id
         rows between unbounded preceding and current row
     )
 
