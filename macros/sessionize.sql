@@ -14,26 +14,15 @@
 
     It returns every input column plus: session_id, session_first_event_id, session_start_at, session_start_reason,
     event_number_in_session, seconds_since_previous_event, seconds_since_session_start,
-    is_last_event_in_session, occurred_us; and for each name: condition of counted_events (sessions without a
-    maximum length only), a column of that name counting the events before this one in its session for which the
-    condition holds. -#}
+    is_last_event_in_session, occurred_us. -#}
 
-{% macro dwell_sessionize(events, partition_by, timeout_seconds, restart_events, end_events, max_length_seconds, segment_by=[], counted_events={}) -%}
+{% macro dwell_sessionize(events, partition_by, timeout_seconds, restart_events, end_events, max_length_seconds, segment_by=[]) -%}
     {%- set partition_by = dwell_session_partition(partition_by) -%}
     {%- set timeout_us = dwell_microseconds(dwell_seconds_setting('session_timeout_seconds', timeout_seconds)) -%}
     {%- set max_length = dwell_seconds_setting('session_max_length_seconds', max_length_seconds, allow_disable=true) -%}
     {%- set max_length_us = none if max_length is none else dwell_microseconds(max_length) -%}
     {%- set segment_by = dwell_identifier_list('segment_by', segment_by) if segment_by else [] -%}
-    {%- if counted_events is not mapping -%}
-        {{ exceptions.raise_compiler_error("counted_events must map column names to conditions, got: " ~ counted_events) }}
-    {%- endif -%}
-    {%- if counted_events -%}
-        {%- do dwell_identifier_list('counted_events', counted_events.keys() | list) -%}
-        {%- if max_length_us is not none -%}
-            {{ exceptions.raise_compiler_error("counted_events needs sessions without a maximum length") }}
-        {%- endif -%}
-    {%- endif -%}
-    {{ return(adapter.dispatch('dwell_sessionize', 'dwell')(events, partition_by, segment_by, timeout_us, restart_events, end_events, max_length_us, counted_events)) }}
+    {{ return(adapter.dispatch('dwell_sessionize', 'dwell')(events, partition_by, segment_by, timeout_us, restart_events, end_events, max_length_us)) }}
 {%- endmacro %}
 
 {% macro dwell_microseconds(seconds) -%}
@@ -57,7 +46,7 @@
     the neighbouring events, one running over the partition. Without a maximum length an activity session is a
     session, and its values are those of the latest session start the running pass has seen. A maximum length cuts
     activity sessions at offsets from their start, which only the running pass knows, so it takes a third pass. -#}
-{% macro default__dwell_sessionize(events, partition_by, segment_by, timeout_us, restart_events, end_events, max_length_us, counted_events) -%}
+{% macro default__dwell_sessionize(events, partition_by, segment_by, timeout_us, restart_events, end_events, max_length_us) -%}
     {%- set partition = (partition_by + segment_by) | join(', ') -%}
     {%- set is_start = 'dwell_activity_start_reason is not null' -%}
     with dwell_timed as (
@@ -74,13 +63,6 @@
             lag(event_name) over dwell_partition as dwell_previous_event_name
             {%- if max_length_us is none %},
             {{ dwell_next_event_columns('dwell_partition') }}
-            {%- for column, condition in counted_events.items() %},
-            {#- The window in full: Spark cannot extend a named window with a frame. #}
-            coalesce(sum(case when {{ condition }} then 1 else 0 end) over (
-                partition by {{ partition }} order by occurred_at, event_id
-                rows between unbounded preceding and 1 preceding
-            ), 0) as dwell_{{ column }}_in_partition
-            {%- endfor %}
             {%- endif %}
         from dwell_timed
         window dwell_partition as (partition by {{ partition }} order by occurred_at, event_id)
@@ -108,13 +90,6 @@
             max(case when {{ is_start }} then occurred_us end) over dwell_running as dwell_session_start_us,
             {{ dwell_last_non_null('dwell_activity_start_reason') }} over dwell_running as session_start_reason,
             case when dwell_activity_start_reason is null then dwell_previous_us end as dwell_previous_in_session_us
-            {%- for column in counted_events %},
-            cast(
-                dwell_{{ column }}_in_partition
-                - max(case when {{ is_start }} then dwell_{{ column }}_in_partition end) over dwell_running
-                as {{ dbt.type_bigint() }}
-            ) as {{ column }}
-            {%- endfor %}
         from dwell_flagged
         window dwell_running as (
             partition by {{ partition }}
