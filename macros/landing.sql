@@ -57,6 +57,35 @@
     {{ return(columns) }}
 {%- endmacro %}
 
+{#- The contract's timestamp columns: base_landing_events keeps a typed one as a timestamp beside its text column. -#}
+{% macro dwell_event_timestamp_columns() -%}
+    {{ return(['occurred_at', 'received_at']) }}
+{%- endmacro %}
+
+{#- A column a file stores as a timestamp or date, as its instant in UTC (a timestamp without a zone is UTC); none
+    for a column of another type. Kept typed, it skips a render to text and a parse back for every row. -#}
+{% macro dwell_typed_timestamp(name, available) -%}
+    {%- set type = available.get(name) -%}
+    {%- if type is not none and (type.startswith('TIMESTAMP') or type == 'DATE') -%}
+        {%- set instant -%}timezone('UTC', cast("{{ name }}" as timestamptz)){%- endset -%}
+        {{ return(instant) }}
+    {%- endif -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{#- A timestamp column's value (UTC) as text with its offset, the way a landed timestamp reads. -#}
+{% macro dwell_timestamp_text(column) -%}
+    {{ return(adapter.dispatch('dwell_timestamp_text', 'dwell')(column)) }}
+{%- endmacro %}
+
+{% macro default__dwell_timestamp_text(column) -%}
+    {{ dbt.concat(['cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ')', "'+00'"]) }}
+{%- endmacro %}
+
+{% macro duckdb__dwell_timestamp_text(column) -%}
+    cast(timezone('UTC', {{ column }}) as varchar)
+{%- endmacro %}
+
 {#- Every contract column as text, typed timestamps keeping their instant, absent columns as null. -#}
 {% macro dwell_text_column(name, available) -%}
     {%- set type = available.get(name) -%}
@@ -74,7 +103,8 @@
 {%- endmacro %}
 
 {#- One row per row read from the landed event files, every contract column as text, with the file it came
-    from (path, size, modification time) and the load that read it. With already_loaded (the relation this
+    from (path, size, modification time) and the load that read it. A timestamp column a Parquet file stores typed
+    is in <column>_timestamp (UTC), its text column null. With already_loaded (the relation this
     macro filled before), files already read with the same size and modification time are skipped. -#}
 {% macro dwell_read_landed_events(already_loaded=none) -%}
     {{ return(adapter.dispatch('dwell_read_landed_events', 'dwell')(already_loaded)) }}
@@ -169,12 +199,15 @@
         {%- set branch -%}
             select
                 {%- for column in columns %}
-                {{ dwell_text_column(column, available) }} as {{ column }},
+                {% if dwell_typed_timestamp(column, available) is none %}{{ dwell_text_column(column, available) }}{% else %}cast(null as varchar){% endif %} as {{ column }},
                 {%- endfor %}
                 filename as source_file,
                 'parquet' as source_format,
                 cast(null as varchar) as file_error,
-                {{ dwell_non_text_column_list(is_not_text) }} as non_text_columns
+                {{ dwell_non_text_column_list(is_not_text) }} as non_text_columns,
+                {%- for column in dwell_event_timestamp_columns() %}
+                {{ dwell_typed_timestamp(column, available) or 'cast(null as timestamp)' }} as {{ column }}_timestamp{% if not loop.last %},{% endif %}
+                {%- endfor %}
             from {{ reader }}
         {%- endset -%}
         {%- do branches.append((branch, parquet_files)) -%}
@@ -197,7 +230,10 @@
                 filename as source_file,
                 'json' as source_format,
                 cast(null as varchar) as file_error,
-                {{ dwell_non_text_column_list(is_not_text) }} as non_text_columns
+                {{ dwell_non_text_column_list(is_not_text) }} as non_text_columns,
+                {%- for column in dwell_event_timestamp_columns() %}
+                cast(null as timestamp) as {{ column }}_timestamp{% if not loop.last %},{% endif %}
+                {%- endfor %}
             from read_json(
                 {{ dwell_file_list(json_files | map(attribute=0) | list) }},
                 format = 'newline_delimited',
@@ -224,7 +260,10 @@
                 path as source_file,
                 case when path like '%.parquet' then 'parquet' else 'json' end as source_format,
                 file_error,
-                cast(null as varchar) as non_text_columns
+                cast(null as varchar) as non_text_columns,
+                {%- for column in dwell_event_timestamp_columns() %}
+                cast(null as timestamp) as {{ column }}_timestamp{% if not loop.last %},{% endif %}
+                {%- endfor %}
             from (
                 values
                 {%- for path, _, _, file_error in unreadable_files %}
@@ -262,6 +301,9 @@
             cast(null as varchar) as source_format,
             cast(null as varchar) as file_error,
             cast(null as varchar) as non_text_columns,
+            {%- for column in dwell_event_timestamp_columns() %}
+            cast(null as timestamp) as {{ column }}_timestamp,
+            {%- endfor %}
             cast(null as bigint) as source_file_size,
             cast(null as timestamp) as source_file_modified_at,
             cast(null as varchar) as load_id,

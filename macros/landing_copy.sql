@@ -18,7 +18,14 @@
             'source_file': 'VARCHAR', 'source_file_size': 'BIGINT', 'source_file_modified_at': 'TIMESTAMP'})
     {%- endset -%}
     {%- set event_files = dwell_find_files(dwell_event_file_patterns()) -%}
-    {%- set exports = {'events': dwell_read_landed_events(already_loaded=loaded_files)} -%}
+    {#- The landing tables hold text, as every engine's reader of them expects: typed timestamps go out as text. -#}
+    {%- set timestamp_columns = dwell_event_timestamp_columns() -%}
+    {%- set events -%}
+        select * exclude ({% for column in timestamp_columns %}{{ column }}_timestamp{% if not loop.last %}, {% endif %}{% endfor %})
+            replace ({% for column in timestamp_columns %}coalesce({{ column }}, {{ dwell_timestamp_text(column ~ '_timestamp') }}) as {{ column }}{% if not loop.last %}, {% endif %}{% endfor %})
+        from ({{ dwell_read_landed_events(already_loaded=loaded_files) }}) as landed
+    {%- endset -%}
+    {%- set exports = {'events': events} -%}
     {%- if event_files -%}
         {%- do exports.update({'event_files': 'select filename as source_file, size as source_file_size, '
                                ~ 'make_timestamp(epoch_us(last_modified)) as source_file_modified_at from read_blob('
@@ -44,7 +51,8 @@
 {% endmacro %}
 
 {#- The rows of the event files now in the landing directory, from the landing tables, skipping the files
-    already_loaded holds with the same size and modification time: the rows the DuckDB reader gives. -#}
+    already_loaded holds with the same size and modification time: the rows the DuckDB reader gives, with typed
+    timestamps as text. -#}
 {% macro default__dwell_read_landed_events(already_loaded) -%}
     {%- set landing = source('landing', 'events') -%}
     select
@@ -55,6 +63,9 @@
         landed.source_format,
         landed.file_error,
         landed.non_text_columns,
+        {%- for column in dwell_event_timestamp_columns() %}
+        cast(null as {{ dbt.type_timestamp() }}) as {{ column }}_timestamp,
+        {%- endfor %}
         landed.source_file_size,
         landed.source_file_modified_at,
         '{{ invocation_id }}' as load_id,

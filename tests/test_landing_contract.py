@@ -3,6 +3,7 @@
 import json
 from datetime import datetime, timezone
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -65,6 +66,43 @@ def test_parquet_timestamps_without_zone_and_in_nanoseconds_are_utc(warehouse):
     assert rows.occurred_at[0].isoformat() == "2026-03-01T23:59:59.999999"
     assert rows.received_at[0].isoformat() == "2026-03-02T00:00:01"
     assert rows.occurred_at[1].isoformat() == "2026-03-02T00:00:00.123456"
+
+
+def test_typed_parquet_timestamps_stay_typed_and_a_quarantined_one_keeps_its_text(warehouse):
+    def at(*parts):
+        return datetime(*parts, tzinfo=UTC)
+
+    write_parquet(warehouse, "events/typed.parquet", {
+        "event_id": ["t-ok", "t-old", "t-ahead", "t-none"],
+        "occurred_at": pa.array([at(2026, 3, 1, 10), at(1999, 12, 31, 23, 59, 59, 500000), at(2026, 3, 1, 12), None],
+                                pa.timestamp("us", tz="UTC")),
+        "received_at": pa.array([at(2026, 3, 1, 10, 0, 2), None, at(2026, 3, 1, 10, 59, 59), None],
+                                pa.timestamp("us", tz="UTC")),
+        "user_id": ["u1"] * 4, "event_name": ["ide_search"] * 4,
+    })
+    warehouse.build()
+
+    landed = warehouse.query(
+        "select event_id, occurred_at, received_at, occurred_at_timestamp, received_at_timestamp "
+        "from staging.base_landing_events where event_id like 't-%' order by event_id")
+    assert landed.occurred_at.isna().all() and landed.received_at.isna().all()
+    assert [None if t is pd.NaT else t.isoformat() for t in landed.occurred_at_timestamp] == [
+        "2026-03-01T12:00:00", None, "2026-03-01T10:00:00", "1999-12-31T23:59:59.500000"]
+    outcome = warehouse.query(
+        "select event_id, load_status, quarantine_reason, occurred_at_raw, received_at_raw "
+        "from staging.stg_landed_events where event_id like 't-%' order by event_id")
+    assert outcome.astype(object).where(outcome.notna(), None).to_dict("records") == [
+        {"event_id": "t-ahead", "load_status": "quarantined", "quarantine_reason": "occurred_after_received",
+         "occurred_at_raw": "2026-03-01 12:00:00+00", "received_at_raw": "2026-03-01 10:59:59+00"},
+        {"event_id": "t-none", "load_status": "quarantined", "quarantine_reason": "missing_occurred_at",
+         "occurred_at_raw": None, "received_at_raw": None},
+        {"event_id": "t-ok", "load_status": "staged", "quarantine_reason": None,
+         "occurred_at_raw": None, "received_at_raw": None},
+        {"event_id": "t-old", "load_status": "quarantined", "quarantine_reason": "occurred_before_2000",
+         "occurred_at_raw": "1999-12-31 23:59:59.5+00", "received_at_raw": None},
+    ]
+    staged_row = warehouse.query("select occurred_at, received_at from staging.stg_events where event_id = 't-ok'")
+    assert [t.isoformat() for t in staged_row.iloc[0]] == ["2026-03-01T10:00:00", "2026-03-01T10:00:02"]
 
 
 def test_optional_columns_missing_from_every_file(warehouse):

@@ -14,10 +14,6 @@
     'workspace_id', 'project_id', 'platform', 'page', 'client_session_id', 'properties', 'occurred_at_raw',
     'received_at_raw', 'source_file', 'source_format', 'load_id', 'loaded_at', 'quarantine_reason'] %}
 
-{#- The landed timestamp texts are kept where they explain a quarantine: two near-unique texts per row are a large
-    share of this table's write, and every row's landed text stays in base_landing_events. #}
-{%- set raw_text_columns = ['occurred_at_raw', 'received_at_raw'] %}
-
 {#- A full build reads the landed rows three times (the repeated ids, the single copies, the ranked copies): inlined,
     each read streams, where a CTE written out whole would hold or spill every column of every row. -#}
 {%- set full_build_inline = '' if is_incremental() else dwell_inline_cte() %}
@@ -89,8 +85,9 @@ parsed as {{ full_build_inline }} (
 
     select
         nullif(trim(event_id), '') as event_id,
-        {{ dwell_parse_timestamp('occurred_at') }} as occurred_at,
-        {{ dwell_parse_timestamp('received_at') }} as parsed_received_at,
+        -- A typed timestamp is taken as it is; only text is parsed.
+        coalesce(occurred_at_timestamp, {{ dwell_parse_timestamp('occurred_at') }}) as occurred_at,
+        coalesce(received_at_timestamp, {{ dwell_parse_timestamp('received_at') }}) as parsed_received_at,
         nullif(trim(user_id), '') as user_id,
         nullif(trim(event_name), '') as event_name,
         nullif(trim(organization_id), '') as organization_id,
@@ -102,6 +99,8 @@ parsed as {{ full_build_inline }} (
         properties,
         occurred_at as occurred_at_raw,
         received_at as received_at_raw,
+        occurred_at_timestamp,
+        received_at_timestamp,
         source_file,
         source_format,
         file_error,
@@ -113,7 +112,7 @@ parsed as {{ full_build_inline }} (
 
 ),
 
-validated as {{ full_build_inline }} (
+classified as {{ full_build_inline }} (
 
     select
         event_id,
@@ -130,6 +129,8 @@ validated as {{ full_build_inline }} (
         properties,
         occurred_at_raw,
         received_at_raw,
+        occurred_at_timestamp,
+        received_at_timestamp,
         source_file,
         source_format,
         load_id,
@@ -143,7 +144,7 @@ validated as {{ full_build_inline }} (
             {%- for column in ['event_id', 'user_id', 'event_name'] %}
             when non_text_columns like '%,{{ column }},%' then 'invalid_{{ column }}'
             {%- endfor %}
-            when nullif(trim(occurred_at_raw), '') is null then 'missing_occurred_at'
+            when occurred_at is null and nullif(trim(occurred_at_raw), '') is null then 'missing_occurred_at'
             when occurred_at is null then 'unparseable_occurred_at'
             -- Before any product emitted events: a zeroed or defaulted client clock.
             when occurred_at < cast('2000-01-01' as {{ dbt.type_timestamp() }}) then 'occurred_before_2000'
@@ -159,6 +160,40 @@ validated as {{ full_build_inline }} (
         end as quarantine_reason,
         has_copies
     from parsed
+
+),
+
+{#- The landed timestamp texts are kept where they explain a quarantine: two near-unique texts per row are a large
+    share of this table's write, and every row's landed text stays in base_landing_events. A typed timestamp's text
+    is rendered for those rows only. #}
+validated as {{ full_build_inline }} (
+
+    select
+        event_id,
+        occurred_at,
+        received_at,
+        user_id,
+        event_name,
+        organization_id,
+        workspace_id,
+        project_id,
+        platform,
+        page,
+        client_session_id,
+        properties,
+        {%- for column in dwell_event_timestamp_columns() %}
+        case
+            when quarantine_reason is not null
+                then coalesce({{ column }}_raw, {{ dwell_timestamp_text(column ~ '_timestamp') }})
+        end as {{ column }}_raw,
+        {%- endfor %}
+        source_file,
+        source_format,
+        load_id,
+        loaded_at,
+        quarantine_reason,
+        has_copies
+    from classified
 
 ),
 
@@ -209,11 +244,7 @@ final as (
 
     select
         {%- for column in stored_columns %}
-        {%- if column in raw_text_columns %}
-        case when quarantine_reason is not null then {{ column }} end as {{ column }},
-        {%- else %}
         {{ column }},
-        {%- endif %}
         {%- endfor %}
         case
             when quarantine_reason is not null then 'quarantined'
