@@ -115,26 +115,8 @@ parsed as {{ full_build_inline }} (
 classified as {{ full_build_inline }} (
 
     select
-        event_id,
-        occurred_at,
+        parsed.*,
         coalesce(parsed_received_at, occurred_at) as received_at,
-        user_id,
-        event_name,
-        organization_id,
-        workspace_id,
-        project_id,
-        platform,
-        page,
-        client_session_id,
-        properties,
-        occurred_at_raw,
-        received_at_raw,
-        occurred_at_timestamp,
-        received_at_timestamp,
-        source_file,
-        source_format,
-        load_id,
-        loaded_at,
         case
             when file_error is not null then 'unreadable_file'
             when event_id is null then 'missing_event_id'
@@ -157,8 +139,7 @@ classified as {{ full_build_inline }} (
             {%- for column in dwell_event_text_columns() if column not in ['event_id', 'user_id', 'event_name'] %}
             when non_text_columns like '%,{{ column }},%' then 'invalid_{{ column }}'
             {%- endfor %}
-        end as quarantine_reason,
-        has_copies
+        end as quarantine_reason
     from parsed
 
 ),
@@ -169,29 +150,16 @@ classified as {{ full_build_inline }} (
 validated as {{ full_build_inline }} (
 
     select
-        event_id,
-        occurred_at,
-        received_at,
-        user_id,
-        event_name,
-        organization_id,
-        workspace_id,
-        project_id,
-        platform,
-        page,
-        client_session_id,
-        properties,
-        {%- for column in dwell_event_timestamp_columns() %}
+        {%- for column in stored_columns %}
+        {%- if column.endswith('_raw') %}
         case
             when quarantine_reason is not null
-                then coalesce({{ column }}_raw, {{ dwell_timestamp_text(column ~ '_timestamp') }})
-        end as {{ column }}_raw,
+                then coalesce({{ column }}, {{ dwell_timestamp_text(column[:-4] ~ '_timestamp') }})
+        end as {{ column }},
+        {%- else %}
+        {{ column }},
+        {%- endif %}
         {%- endfor %}
-        source_file,
-        source_format,
-        load_id,
-        loaded_at,
-        quarantine_reason,
         has_copies
     from classified
 
