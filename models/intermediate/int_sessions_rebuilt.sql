@@ -8,7 +8,9 @@
 {% set full_build = dwell_rebuild_mode() == "full" %}
 {%- set timeout_us = dwell_microseconds(dwell_seconds_setting('session_timeout_seconds', var('session_timeout_seconds'))) %}
 
-with rebuilt_events as (
+-- Read by several CTEs: inlined, since DuckDB would otherwise write out every event first, which costs more than
+-- reading them again.
+with rebuilt_events as {{ dwell_inline_cte() }} (
 
     {{ dwell_rebuilt_session_events() | indent(4) }}
 

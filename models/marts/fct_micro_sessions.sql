@@ -18,14 +18,16 @@
 {%- set timeout_us = dwell_microseconds(timeout_seconds) %}
 {%- set workspace_partition = ['user_id', 'parent_session_id', 'workspace_id'] %}
 
-with session_events as (
+-- Both CTEs are inlined: workspace_events is read twice, and DuckDB would otherwise write out every event first,
+-- which costs more than reading them twice.
+with session_events as {{ dwell_inline_cte() }} (
 
     {{ dwell_changed_session_events() }}
 
 ),
 
 -- An event without a workspace belongs to no workspace session.
-workspace_events as (
+workspace_events as {{ dwell_inline_cte() }} (
 
     select
         event_id,
