@@ -19,6 +19,7 @@ from dagster import (
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration import alerts, landing, serving, settings, targets, warehouse
+from orchestration.dbt_invoke import PRODUCTION_BUILD
 from orchestration.errors import DwellError
 from orchestration.partitions import daily_partitions, window_variables
 from orchestration.project import dwell_project
@@ -63,8 +64,7 @@ def landed_dimensions() -> ObserveResult:
 
 
 def _build_args(config: DbtBuildConfig) -> list[str]:
-    # dbt unit tests check the SQL on fixed inputs, not the data: the test suite runs them, production runs don't.
-    args = ["build", "--exclude", "resource_type:unit_test"]
+    args = list(PRODUCTION_BUILD)
     if config.full_refresh:
         args.append("--full-refresh")
     return args

@@ -15,6 +15,11 @@ from orchestration.errors import DwellError
 from orchestration.settings import PROJECT_DIR, pin_paths
 
 
+# The dbt command of every scheduled run: seeds, models and data tests. dbt unit tests check the SQL on fixed
+# inputs, not the data: the test suite runs them, production runs don't.
+PRODUCTION_BUILD = ("build", "--exclude", "resource_type:unit_test")
+
+
 class DbtCommandError(DwellError):
     pass
 
