@@ -6,10 +6,10 @@
 
 One run: generates the sample, builds the warehouse, and times dwell's session models, the whole warehouse, an
 incremental run adding one more day and one adding 1% late events (each a `dbt build` as the Dagster jobs run it,
-data tests included), then the same sessionization as one plain
-DuckDB query, in pandas and in polars, and a DuckDB scan and sort of the same events. Every method must find the
-same sessions (count and checksum) before any time is printed. Each timed step runs in a child process of its
-own, so its peak RSS is its own. It prints figures and writes them to a results file; it never asserts a target.
+data tests included), then the same sessionization as one plain DuckDB query, in pandas and in polars, and a
+DuckDB scan and sort of the same events. Every method must find the same sessions (count and checksum) before any
+time is printed. Each timed step runs in a child process of its own, so its peak RSS is its own. It prints
+figures and writes them to a results file; it never asserts a target.
 """
 
 from __future__ import annotations
