@@ -1,6 +1,7 @@
 """Every table is an asset: the landed files (observed), every dbt seed and model in three groups of runs, the
 delivery of session alerts, and the serving copy of the marts."""
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -67,6 +68,9 @@ def _build_args(config: DbtBuildConfig) -> list[str]:
     args = list(PRODUCTION_BUILD)
     if config.full_refresh:
         args.append("--full-refresh")
+    dbt_vars = settings.dbt_vars()
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars)]
     return args
 
 

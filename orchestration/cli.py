@@ -31,7 +31,8 @@ def build(full_refresh: bool) -> None:
 def prepare_manifest() -> None:
     from orchestration.dbt_invoke import run_dbt
 
-    run_dbt(["parse", "--quiet"])
+    # With the runs' vars: a parse under other vars would make every run parse the whole project again.
+    run_dbt(["parse", "--quiet"], settings.dbt_vars())
 
 
 def command_run(args: argparse.Namespace) -> None:

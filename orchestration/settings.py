@@ -3,7 +3,11 @@
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from orchestration.errors import DwellError
 
@@ -22,6 +26,34 @@ def dbt_target() -> str:
     if target not in TARGETS:
         raise DwellError(f"DWELL_TARGET must be one of {', '.join(TARGETS)}, got: {target!r}")
     return target
+
+
+DBT_VARS_VARIABLE = "DWELL_DBT_VARS"
+
+
+@cache
+def project_var_names() -> frozenset[str]:
+    return frozenset(yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"])
+
+
+def dbt_vars() -> dict[str, Any]:
+    """The dbt vars of dwell's own dbt runs (the Dagster assets, `dwell run`): DWELL_DBT_VARS, a YAML or JSON mapping,
+    as `dbt build --vars` takes it. Unknown names are refused: a misspelt rule would otherwise change nothing."""
+    text = os.environ.get(DBT_VARS_VARIABLE, "").strip()
+    if not text:
+        return {}
+    try:
+        values = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise DwellError(f"{DBT_VARS_VARIABLE} is not YAML or JSON: {error}") from error
+    if not isinstance(values, dict):
+        raise DwellError(f"{DBT_VARS_VARIABLE} must be a mapping of dbt vars, e.g. '{{session_timeout_seconds: 600}}', "
+                         f"got: {text!r}")
+    unknown = sorted(set(map(str, values)) - project_var_names())
+    if unknown:
+        raise DwellError(f"{DBT_VARS_VARIABLE} names vars dwell does not have: {', '.join(unknown)} "
+                         f"(dwell's vars: {', '.join(sorted(project_var_names()))})")
+    return values
 
 
 def landing_dir() -> Path:

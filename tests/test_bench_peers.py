@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from orchestration.settings import PROJECT_DIR
+from event_streams import random_events, random_rules
 from reference_sessions import sessionize
-from test_sessionization_property import random_events, random_rules
 
 spec = importlib.util.spec_from_file_location("peers", PROJECT_DIR / "bench" / "peers.py")
 peers = importlib.util.module_from_spec(spec)

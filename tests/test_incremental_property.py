@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from orchestration.dbt_invoke import run_dbt
-from test_sessionization_property import iso, random_events, random_rules, rules_vars
+from event_streams import iso, random_events, random_rules, rules_vars
 
 # The session marts, and the marts and intermediate tables an incremental run rebuilds per changed session.
 COMPARED = ["marts.fct_session_events", "marts.fct_sessions", "marts.dim_users", "marts.dim_workspaces",

@@ -25,10 +25,10 @@ from orchestration.dbt_invoke import DbtCommandError, run_dbt
 from orchestration.landing_copy import copy_landing_to_postgres, postgres_connection
 from orchestration.sample_data import generate_sample
 from orchestration.settings import PROJECT_DIR
+from event_streams import land_events, random_events, random_rules, rules_vars
 from reference_sessions import sessionize
 from test_incremental_property import COMPARED, arrival_batches
 from test_landing_contract import land_bad_input_catalogue
-from test_sessionization_property import land_events, random_events, random_rules, rules_vars
 
 SESSION_MODELS = "+fct_sessions +fct_session_events"
 # Columns that identify a run or a load (ids, times), not data: they differ between any two warehouses.

@@ -158,7 +158,7 @@ def test_a_bad_rate_stops_the_build_naming_it(warehouse, capfd, rate):
     assert "sampling_rate must be a number with 0 < rate <= 1" in capfd.readouterr().out
 
 
-def test_incremental_loads_under_a_rate_equal_a_full_refresh(warehouse, tmp_path, monkeypatch, capfd):
+def test_incremental_loads_under_a_rate_equal_a_full_refresh(warehouse, tmp_path, monkeypatch):
     rate = 0.5
     dbt_vars = {"sampling_rate": rate}
     kept_user, other_user = "y", "x"
@@ -208,8 +208,11 @@ def test_incremental_loads_under_a_rate_equal_a_full_refresh(warehouse, tmp_path
     for table in COMPARED:
         assert incremental[table] == records(tmp_path / "full.duckdb", comparable(table)), table
 
-    # Another rate without a full refresh would mix two samples: the build stops.
+    # Another rate without a full refresh rebuilds the sample from history under it, never mixing two samples.
     use_warehouse(monkeypatch, warehouse.path)
-    with pytest.raises(DbtCommandError):
-        warehouse.build(dbt_vars={"sampling_rate": 0.6}, data_tests=True)
-    assert "assert_one_sampling_rate" in capfd.readouterr().out
+    warehouse.build(dbt_vars={"sampling_rate": 0.6}, data_tests=True)
+    use_warehouse(monkeypatch, tmp_path / "full-0.6.duckdb")
+    run_dbt(["build", "--quiet", "--full-refresh", "--exclude", "test_type:unit",
+             "--target-path", str(tmp_path / "full-target")], {"sampling_rate": 0.6})
+    for table in COMPARED:
+        assert records(warehouse.path, comparable(table)) == records(tmp_path / "full-0.6.duckdb", comparable(table)), table

@@ -21,11 +21,11 @@ import duckdb
 from conftest import Warehouse
 from orchestration.sample_data import generate_sample
 from orchestration.settings import PROJECT_DIR
+from event_streams import land_events, random_events, random_rules, rules_vars
 from reference_sessions import sessionize
 from test_incremental_property import COMPARED, arrival_batches
 from test_landing_contract import land_bad_input_catalogue
 from test_postgres import INCREMENTAL_MODELS, PERIOD_MODELS, SESSION_MODELS, STAGING_TABLES, canonical_rows
-from test_sessionization_property import land_events, random_events, random_rules, rules_vars
 
 STEPS_SCRIPT = Path(__file__).with_name("spark_steps.py")
 SPARK_VIEW = "spark-as-the-engine-names-it"

@@ -2,7 +2,7 @@
 
 {# One row per load (dbt invocation): what it read and what became of it, how late its events were, and what it
    did to sessions. Appended by every run; a full refresh starts the history again with one row. The sampling rate
-   is kept per load, so a rate changed without a full refresh shows (and fails assert_one_sampling_rate). #}
+   is kept per load. #}
 
 with read_rows as (
 
