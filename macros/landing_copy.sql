@@ -6,7 +6,8 @@
     same file errors and non-text columns. -#}
 
 {#- A run-operation on the duckdb target. Writes into out_dir, as file_format (csv or parquet) files: event_files,
-    every event file now in the landing directory (source_file, source_file_size, source_file_modified_at); events,
+    every event file now in the landing directory (source_file, source_file_size, source_file_modified_at);
+    retracted_files, every file under retracted/ (README "Retracting a file"); events,
     the rows of those files whose (path, size, modification time) is not in loaded_files_csv, a CSV file of the same
     three columns; and <dimension> for each dimension, every row of its files. -#}
 {% macro dwell_export_landing(out_dir, loaded_files_csv, file_format='csv') %}
@@ -25,7 +26,7 @@
             replace ({% for column in timestamp_columns %}coalesce({{ column }}, {{ dwell_timestamp_text(column ~ '_timestamp') }}) as {{ column }}{% if not loop.last %}, {% endif %}{% endfor %})
         from ({{ dwell_read_landed_events(already_loaded=loaded_files) }}) as landed
     {%- endset -%}
-    {%- set exports = {'events': events} -%}
+    {%- set exports = {'events': events, 'retracted_files': duckdb__dwell_read_retracted_files()} -%}
     {%- if event_files -%}
         {%- do exports.update({'event_files': 'select filename as source_file, size as source_file_size, '
                                ~ 'make_timestamp(epoch_us(last_modified)) as source_file_modified_at from read_blob('
@@ -95,6 +96,7 @@
         'events': dwell_event_columns() + ['source_file', 'source_format', 'file_error', 'non_text_columns',
                                            'source_file_size', 'source_file_modified_at'],
         'event_files': ['source_file', 'source_file_size', 'source_file_modified_at'],
+        'retracted_files': ['retracted_file', 'retracted_file_size', 'retracted_file_modified_at'],
     } -%}
     {%- do tables.update(dwell_dimension_columns()) -%}
     {{ return(tables) }}
@@ -119,7 +121,8 @@
 
 {% macro spark__dwell_create_functions() -%}
     {%- if execute -%}
-        {%- set types = {'source_file_size': 'bigint', 'source_file_modified_at': 'timestamp'} -%}
+        {%- set types = {'source_file_size': 'bigint', 'source_file_modified_at': 'timestamp',
+                         'retracted_file_size': 'bigint', 'retracted_file_modified_at': 'timestamp'} -%}
         {%- do run_query('create schema if not exists landing') -%}
         {%- for table, columns in dwell_spark_landing_tables().items() -%}
             {%- set definitions = [] -%}

@@ -17,13 +17,12 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The event ids whose winning copy this load brought, staged or sampled out: the versions they replace go, wherever
-    they were. A copy of a sampled-out user can replace one of a user in the sample, and then nothing is rebuilt in
-    its place. -#}
+{#- The event ids whose copies this run ranked again or took back (int_event_ids_changed): their previous versions go,
+    wherever they were, and the rebuilt segments, which hold their current winning copies, add those again. A copy of
+    a sampled-out user can replace one of a user in the sample, and a retraction can take the last copy back: then
+    nothing is rebuilt in its place. -#}
 {% macro dwell_recopied_event_ids() -%}
-    select event_id
-    from {{ ref('stg_landed_events') }}
-    where load_id = '{{ invocation_id }}' and load_status in ('staged', 'sampled_out')
+    select event_id from {{ ref('int_event_ids_changed') }}
 {%- endmacro %}
 
 {% macro dwell_delete_rebuilt_sessions() -%}

@@ -115,9 +115,10 @@ sessionized_events as (
         true as is_changed
         {%- else -%}
         previous.session_id as previous_session_id,
-        -- An event keeps its attributes unless this load brought a new winning copy of it.
+        -- An event keeps its attributes unless this run ranked its copies again: the pre-hook of fct_session_events
+        -- deletes its previous version.
         previous.event_id is null
-            or sessionized.load_id = '{{ invocation_id }}'
+            or sessionized.decided_in_load_id = '{{ invocation_id }}'
             or {% for column in ['session_id', 'event_number_in_session', 'seconds_since_previous_event',
                                   'seconds_since_session_start', 'session_start_at', 'session_start_reason',
                                   'is_last_event_in_session'] -%}

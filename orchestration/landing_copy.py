@@ -34,6 +34,8 @@ FILE_KEY = ("source_file", "source_file_size", "source_file_modified_at")
 TYPED_COLUMNS = {
     "source_file_size": "bigint",
     "source_file_modified_at": "timestamp",
+    "retracted_file_size": "bigint",
+    "retracted_file_modified_at": "timestamp",
     "loaded_at": "timestamp",
 }
 

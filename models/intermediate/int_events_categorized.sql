@@ -30,7 +30,8 @@ final as (
         events.page,
         events.client_session_id,
         events.properties,
-        events.load_id
+        events.load_id,
+        events.decided_in_load_id
     from events
     left join catalog
         on events.event_name = catalog.event_name

@@ -14,7 +14,7 @@
 {%- set window = dwell_partition_window() %}
 {%- set previous_events = dwell_previous_state('fct_session_events') %}
 
--- depends_on: {{ ref('stg_landed_events') }}
+-- depends_on: {{ ref('int_event_ids_changed') }}
 
 with events as (
 
@@ -43,18 +43,16 @@ final as (
 {%- else -%}
 loaded_event_ids as (
 
-    select event_id
-    from {{ ref('stg_landed_events') }}
-    where load_id = '{{ invocation_id }}' and event_id is not null
+    select event_id from {{ ref('int_event_ids_changed') }}
 
 ),
 
--- This load's winning copies carry its load_id; every id it read may replace a version in the mart.
+-- The winning copies this run ranked carry its id; every id it changed may replace a version in the mart.
 changed_events as (
 
     select {{ partition }}, occurred_at, event_id
     from events
-    where load_id = '{{ invocation_id }}'
+    where decided_in_load_id = '{{ invocation_id }}'
         {%- if window is not none %} or ({{ dwell_in_window('occurred_at', window) }}){% endif %}
 
     union

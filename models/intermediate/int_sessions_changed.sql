@@ -4,7 +4,7 @@
 
 {%- set full_build = dwell_rebuild_mode() == 'full' %}
 
--- depends_on: {{ ref('stg_landed_events') }}
+-- depends_on: {{ ref('int_event_ids_changed') }}
 
 with rebuilt as (
 

@@ -8,7 +8,7 @@
     pre_hook="{{ dwell_delete_rebuilt_session_events() }}",
 ) }}
 
--- depends_on: {{ ref('stg_landed_events') }}, {{ ref('int_session_events_rebuilt') }}
+-- depends_on: {{ ref('int_event_ids_changed') }}, {{ ref('int_session_events_rebuilt') }}
 -- int_sessions_changed reads this mart as the previous run left it, so it runs first.
 -- depends_on: {{ ref('int_sessions_changed') }}
 

@@ -1,8 +1,27 @@
-{{ config(materialized='incremental', contract={'enforced': true}, incremental_strategy='append', on_schema_change='fail', tags=['daily']) }}
+{{ config(
+    materialized='incremental',
+    contract={'enforced': true},
+    incremental_strategy='delete+insert',
+    unique_key='load_id',
+    full_refresh=false,
+    on_schema_change='append_new_columns',
+    tags=['daily'],
+) }}
 
-{# One row per load (dbt invocation): what it read and what became of it, how late its events were, and what it
-   did to sessions. Appended by every run; a full refresh starts the history again with one row. The sampling rate
-   is kept per load. #}
+{%- set this_load_columns = [
+    'load_id', 'loaded_at', 'rows_read', 'events_staged', 'events_quarantined', 'events_duplicate',
+    'events_sampled_out', 'files_unreadable', 'sampling_rate', 'watermark_before', 'watermark_after', 'late_events',
+    'lateness_p50_seconds', 'lateness_p90_seconds', 'lateness_max_seconds', 'sessions_created', 'sessions_extended',
+    'sessions_merged', 'sessions_split', 'is_full_refresh', 'files_retracted', 'rows_retracted'] %}
+{#- History is never rebuilt, so it may predate a column: its loads had no full refresh after them, and no retraction. #}
+{%- set columns_added_later = {'is_full_refresh': 'false', 'files_retracted': '0', 'rows_retracted': '0'} %}
+{%- set recorded_columns = (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list)
+    if execute and is_incremental() else [] %}
+
+{# One row per load (dbt invocation): what it read and what became of it then, how late its events were, what it did
+   to sessions and what it retracted; and, rewritten by every run, what its rows are now (a later copy supersedes
+   one, a retraction takes some back, a full refresh reads its files again), so that the loads add up to the tables.
+   History: kept across full refreshes. #}
 
 with read_rows as (
 
@@ -27,7 +46,7 @@ rebuilt_events as (
 
 previous_watermark as (
 
-    {% if is_incremental() -%}
+    {% if is_incremental() and not flags.FULL_REFRESH -%}
     select max(watermark_after) as watermark from {{ this }}
     {%- else -%}
     select cast(null as {{ dbt.type_timestamp() }}) as watermark
@@ -102,7 +121,21 @@ session_changes as (
 
 ),
 
-final as (
+retractions as (
+
+    select
+        count(*) as files_retracted,
+        (
+            select count(*)
+            from {{ ref('base_landing_events') }} as landed
+            inner join ({{ dwell_this_runs_retractions() }}) as retraction
+                on {{ dwell_retracted_by('landed', 'retraction') }}
+        ) as rows_retracted
+    from ({{ dwell_this_runs_retractions() }}) as retraction
+
+),
+
+this_load as (
 
     select
         '{{ invocation_id }}' as load_id,
@@ -127,11 +160,88 @@ final as (
         session_changes.sessions_created,
         session_changes.sessions_extended,
         session_changes.sessions_merged,
-        session_changes.sessions_split
+        session_changes.sessions_split,
+        {{ 'true' if flags.FULL_REFRESH else 'false' }} as is_full_refresh,
+        retractions.files_retracted,
+        retractions.rows_retracted
     from outcomes
     cross join previous_watermark
     cross join lateness
     cross join session_changes
+    cross join retractions
+
+),
+
+loads as (
+
+    select * from this_load
+    {%- if is_incremental() %}
+
+    union all
+
+    select
+        {%- for column in this_load_columns %}
+        {{ column if column in recorded_columns else columns_added_later[column] ~ ' as ' ~ column }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ this }}
+    where load_id <> '{{ invocation_id }}'
+    {%- endif %}
+
+),
+
+statuses_now as (
+
+    select
+        load_id,
+        count(case when load_status = 'staged' then 1 end) as events_staged_now,
+        count(case when load_status = 'quarantined' then 1 end) as events_quarantined_now,
+        count(case when load_status = 'duplicate' then 1 end) as events_duplicate_now,
+        count(case when load_status = 'sampled_out' then 1 end) as events_sampled_out_now
+    from {{ ref('stg_landed_events') }}
+    group by load_id
+
+),
+
+retracted_now as (
+
+    select landed.load_id, count(*) as events_retracted_now
+    from {{ ref('base_landing_events') }} as landed
+    inner join {{ ref('stg_event_retractions') }} as retraction
+        on {{ dwell_retracted_by('landed', 'retraction') }}
+    group by landed.load_id
+
+),
+
+-- Each load's files were read again by the first full refresh after it.
+next_full_refreshes as (
+
+    select
+        load_id,
+        min(case when is_full_refresh then loaded_at end)
+            over (order by loaded_at rows between 1 following and unbounded following) as replaced_at
+    from loads
+
+),
+
+final as (
+
+    select
+        loads.*,
+        coalesce(statuses_now.events_staged_now, 0) as events_staged_now,
+        coalesce(statuses_now.events_quarantined_now, 0) as events_quarantined_now,
+        coalesce(statuses_now.events_duplicate_now, 0) as events_duplicate_now,
+        coalesce(statuses_now.events_sampled_out_now, 0) as events_sampled_out_now,
+        coalesce(retracted_now.events_retracted_now, 0) as events_retracted_now,
+        replacing.load_id as replaced_by_load_id
+    from loads
+    inner join next_full_refreshes
+        on next_full_refreshes.load_id = loads.load_id
+    left join loads as replacing
+        on replacing.is_full_refresh and replacing.loaded_at = next_full_refreshes.replaced_at
+    left join statuses_now
+        on statuses_now.load_id = loads.load_id
+    left join retracted_now
+        on retracted_now.load_id = loads.load_id
 
 )
 

@@ -20,7 +20,8 @@ final as (
         client_session_id,
         properties,
         source_file,
-        load_id
+        load_id,
+        decided_in_load_id
     from landed
     where load_status = 'staged'
 

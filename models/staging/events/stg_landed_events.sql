@@ -4,6 +4,7 @@
     partition_by=dwell_spark_partition_by('load_id'),
     unique_key='event_id',
     on_schema_change='fail',
+    pre_hook="{{ dwell_delete_retracted_rows() }}",
 ) }}
 
 {%- set future_tolerance_us = dwell_microseconds(dwell_seconds_setting('future_skew_tolerance_seconds', var('future_skew_tolerance_seconds'))) %}
@@ -25,15 +26,27 @@
 with landed as {{ full_build_inline }} (
 
     select *
-    from {{ ref('base_landing_events') }}
+    from {{ ref('base_landing_events') }} as landed
     {% if is_incremental() -%}
     where load_id = '{{ invocation_id }}'
+    {%- else -%}
+    where not exists (
+        select 1 from {{ ref('stg_event_retractions') }} as retraction
+        where {{ dwell_retracted_by('landed', 'retraction') }}
+    )
     {%- endif %}
 
 ),
 
 {% if is_incremental() -%}
 {%- set earlier_copy_ids = dwell_earlier_copy_ids(lookup_list_limit) %}
+-- The ids of the rows this run's retractions took back (the pre-hook deleted them): their other copies are ranked again.
+retracted_ids as (
+
+    {{ dwell_retracted_event_ids() | indent(4) }}
+
+),
+
 earlier_copies as (
 
     select
@@ -44,6 +57,7 @@ earlier_copies as (
     {%- else -%}
     where {{ dwell_few_rows_where(this, dwell_in_list('event_id', earlier_copy_ids)) }}
     {%- endif %}
+        or event_id in (select event_id from retracted_ids)
 
 ),
 {%- endif %}
@@ -222,7 +236,9 @@ final as (
             when not ({{ in_sample }}) then 'sampled_out'
             {%- endif %}
             else 'staged'
-        end as load_status
+        end as load_status,
+        -- Every row this run writes: the downstream models rebuild what it may have changed.
+        '{{ invocation_id }}' as decided_in_load_id
     from ranked
 
 )
