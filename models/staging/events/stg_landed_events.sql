@@ -136,6 +136,14 @@ classified as {{ full_build_inline }} (
             when {{ dwell_epoch_microseconds('occurred_at') }} - {{ dwell_epoch_microseconds('parsed_received_at') }}
                 > {{ future_tolerance_us }}
                 then 'occurred_after_received'
+            -- Dated after the load's own clock: a client or collector clock far ahead, whose events would otherwise
+            -- move every report's newest date into the future.
+            when {{ dwell_epoch_microseconds('occurred_at') }} - {{ dwell_epoch_microseconds('loaded_at') }}
+                > {{ future_tolerance_us }}
+                then 'occurred_in_future'
+            when {{ dwell_epoch_microseconds('parsed_received_at') }} - {{ dwell_epoch_microseconds('loaded_at') }}
+                > {{ future_tolerance_us }}
+                then 'received_in_future'
             {%- for column in dwell_event_text_columns() if column not in ['event_id', 'user_id', 'event_name'] %}
             when non_text_columns like '%,{{ column }},%' then 'invalid_{{ column }}'
             {%- endfor %}
