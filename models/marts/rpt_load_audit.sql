@@ -1,8 +1,9 @@
 {{ config(materialized='incremental', contract={'enforced': true}, incremental_strategy='append', on_schema_change='fail', tags=['daily']) }}
 
-{# One row per load (dbt invocation): what it read and what became of it, how late its events were, and what it
-   did to sessions. Appended by every run; a full refresh starts the history again with one row. The sampling rate
-   is kept per load, so a rate changed without a full refresh shows (and fails assert_one_sampling_rate). #}
+{# One row per load (dbt invocation): what it read and what became of it, the files it could not read or does not
+   take (rpt_load_files lists them), how late its events were, and what it did to sessions. Appended by every run;
+   a full refresh starts the history again with one row. The sampling rate is kept per load, so a rate changed
+   without a full refresh shows (and fails assert_one_sampling_rate). #}
 
 with read_rows as (
 
@@ -22,6 +23,14 @@ landed as (
 rebuilt_events as (
 
     {{ dwell_rebuilt_session_events() | indent(4) }}
+
+),
+
+files_not_taken as (
+
+    select count(*) as files_not_taken
+    from {{ ref('base_landing_files_not_taken') }}
+    where load_id = '{{ invocation_id }}'
 
 ),
 
@@ -113,6 +122,7 @@ final as (
         outcomes.events_duplicate,
         outcomes.events_sampled_out,
         outcomes.files_unreadable,
+        files_not_taken.files_not_taken,
         cast({{ dwell_sampling_rate() }} as {{ dwell_type_double() }}) as sampling_rate,
         previous_watermark.watermark as watermark_before,
         case
@@ -129,6 +139,7 @@ final as (
         session_changes.sessions_merged,
         session_changes.sessions_split
     from outcomes
+    cross join files_not_taken
     cross join previous_watermark
     cross join lateness
     cross join session_changes

@@ -12,7 +12,8 @@
 {#- The columns this table stores besides load_status: earlier copies are read back with them. #}
 {%- set stored_columns = ['event_id', 'occurred_at', 'received_at', 'user_id', 'event_name', 'organization_id',
     'workspace_id', 'project_id', 'platform', 'page', 'client_session_id', 'properties', 'occurred_at_raw',
-    'received_at_raw', 'source_file', 'source_format', 'load_id', 'loaded_at', 'quarantine_reason'] %}
+    'received_at_raw', 'source_file', 'source_format', 'source_line_number', 'raw_line', 'load_id', 'loaded_at',
+    'quarantine_reason'] %}
 
 {#- A full build reads the landed rows three times (the repeated ids, the single copies, the ranked copies): inlined,
     each read streams, where a CTE written out whole would hold or spill every column of every row. -#}
@@ -103,6 +104,8 @@ parsed as {{ full_build_inline }} (
         received_at_timestamp,
         source_file,
         source_format,
+        source_line_number,
+        raw_line,
         file_error,
         ',' || non_text_columns || ',' as non_text_columns,
         load_id,
@@ -119,6 +122,8 @@ classified as {{ full_build_inline }} (
         coalesce(parsed_received_at, occurred_at) as received_at,
         case
             when file_error is not null then 'unreadable_file'
+            -- A JSON line that is not a JSON object (the reader keeps its text).
+            when raw_line is not null then 'unparseable_line'
             when event_id is null then 'missing_event_id'
             when user_id is null then 'missing_user_id'
             when event_name is null then 'missing_event_name'
