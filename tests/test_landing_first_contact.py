@@ -11,7 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from orchestration import cli, landing
-from orchestration.dbt_invoke import DbtCommandError
+from orchestration.dbt_invoke import DbtCommandError, run_dbt
+from orchestration.summary import summarize
 
 UTC = timezone.utc
 BOM = b"\xef\xbb\xbf"
@@ -204,7 +205,7 @@ def test_a_json_file_holds_json_lines_or_one_array_of_objects(warehouse, capfd):
     assert errors[1]["file_error"] == "a JSON array whose elements are not all objects: 1 of 2 are not"
 
 
-def test_a_file_the_reader_does_not_take_is_listed_once_per_version_with_its_reason(warehouse):
+def test_a_file_the_reader_does_not_take_is_listed_once_per_version_with_its_reason(warehouse, capfd):
     warehouse.write_jsonl("events/web/good.jsonl", [event("e1", "2026-03-01T10:00:00Z")])
     (warehouse.landing / "events/export.csv").write_text("event_id,user_id\ne2,u1\n")
     (warehouse.landing / "events/web/notes.txt").write_text("resend on monday")
@@ -212,7 +213,9 @@ def test_a_file_the_reader_does_not_take_is_listed_once_per_version_with_its_rea
     # In flight: written under a temporary name, renamed when whole.
     for name in (".good.jsonl.swp", "next.jsonl.tmp", "next.jsonl.partial", ".hidden.jsonl"):
         (warehouse.landing / "events" / name).write_text("{}\n")
-    warehouse.build(data_tests=True)
+    # Not quiet: dbt prints the check's warning, which the run survives.
+    run_dbt(["build", "--exclude", "test_type:unit", "--target-path", str(warehouse.target)])
+    assert "WARN 3 assert_load_took_every_file" in capfd.readouterr().out
 
     files = warehouse.records(
         "select regexp_extract(source_file, 'events/.*$') as file, status, reason like 'not an event file: %' as "
@@ -253,3 +256,21 @@ def test_the_orchestrator_and_the_reader_take_the_same_files(warehouse):
     assert not_taken == {str(path) for path in landing.files_not_taken(warehouse.landing)}
     assert sorted(os.path.relpath(path, warehouse.landing / "events") for path in read) == [
         "a.jsonl", "b.JSONL", "c.ndjson.gz", "d.json", "deep/er/o.NDJSON", "e.Json.Gz", "f.parquet"]
+
+
+def test_the_summary_warns_about_the_files_not_taken_still_in_the_landing_directory(warehouse, capsys):
+    warehouse.write_jsonl("events/good.jsonl", [event("e1", "2026-03-01T10:00:00Z")])
+    for number in range(7):
+        (warehouse.landing / f"events/export-{number}.csv").write_text("event_id\n")
+    warehouse.build()
+
+    assert cli.main(["summary"]) == 0
+    printed = capsys.readouterr().out
+    assert "warning: 7 files under events/ are not read: not an event file name" in printed
+    assert "  events/export-0.csv\n" in printed and "  events/export-4.csv\n" in printed
+    assert "events/export-5.csv" not in printed and "  ... and 2 more\n" in printed
+    assert "select * from marts.rpt_load_files where status = 'not_taken'" in printed
+
+    for number in range(7):
+        (warehouse.landing / f"events/export-{number}.csv").unlink()
+    assert "warning" not in summarize(warehouse.path).render()
