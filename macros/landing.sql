@@ -103,9 +103,10 @@
 {%- endmacro %}
 
 {#- One row per row read from the landed event files, every contract column as text, with the file it came
-    from (path, size, modification time) and the load that read it. A timestamp column a Parquet file stores typed
-    is in <column>_timestamp (UTC), its text column null. With already_loaded (the relation this
-    macro filled before), files already read with the same size and modification time are skipped. -#}
+    from (path, size, modification time), the load that read it, and, for a JSON line read line by line, its number
+    and (when it is not a JSON object) its text. A timestamp column a Parquet file stores typed is in
+    <column>_timestamp (UTC), its text column null. With already_loaded (the relation this macro filled before),
+    files already read with the same size and modification time are skipped. -#}
 {% macro dwell_read_landed_events(already_loaded=none) -%}
     {{ return(adapter.dispatch('dwell_read_landed_events', 'dwell')(already_loaded)) }}
 {%- endmacro %}
@@ -124,26 +125,30 @@
     )
 {%- endmacro %}
 
-{#- Event files matching the patterns and not yet in already_loaded: a list of (path, size, modified_us,
-    file_error). file_error (dwell_event_file_error, orchestration/duckdb_functions.py) is null for a file that reads
-    whole, else why not: an empty, truncated, corrupt or foreign Parquet file, or a gzip file cut short, is reported
-    instead of failing the load or loading part of it. -#}
-{% macro duckdb__dwell_files_to_load(patterns, already_loaded) -%}
-    {%- set files = dwell_find_files(patterns) -%}
-    {%- if not files -%}{{ return([]) }}{%- endif -%}
+{#- The event files not yet in already_loaded, as rows with source_file, source_file_size, modified_us,
+    source_format, compression, json_layout (dwell_json_layout: `lines`, or `array` for a .json file holding a JSON
+    array) and file_error. file_error (dwell_event_file_error, orchestration/duckdb_functions.py) is null for a file
+    that reads whole, else why not: an empty, truncated, corrupt or foreign Parquet file, a gzip file cut short, or a
+    JSON array that does not parse, is reported instead of failing the load or loading part of it. -#}
+{% macro duckdb__dwell_files_to_load(already_loaded) -%}
     {%- set query -%}
         select
-            found.filename,
-            found.size,
-            epoch_us(found.last_modified) as modified_us,
-            dwell_event_file_error(found.filename) as file_error
-        from read_blob({{ dwell_file_list(files) }}) as found
+            found.source_file,
+            found.source_file_size,
+            epoch_us(found.source_file_modified_at) as modified_us,
+            found.source_format,
+            found.compression,
+            case when found.source_format = 'json' then dwell_json_layout(found.source_file) end as json_layout,
+            dwell_event_file_error(found.source_file) as file_error
+        from ({{ duckdb__dwell_landing_files() }}) as found
+        where found.source_format is not null
         {%- if already_loaded is not none %}
-        where {{ dwell_file_not_loaded(already_loaded, 'found.filename', 'found.size', 'found.last_modified') }}
+            and {{ dwell_file_not_loaded(already_loaded, 'found.source_file', 'found.source_file_size',
+                                         'found.source_file_modified_at') }}
         {%- endif %}
-        order by found.filename
+        order by found.source_file
     {%- endset -%}
-    {{ return(run_query(query).rows | map('list') | list) }}
+    {{ return(run_query(query).rows | list if execute else []) }}
 {%- endmacro %}
 
 {#- Text column name -> the Parquet files among `files` that store it as something else: a number or boolean
@@ -165,31 +170,24 @@
     {{ return(by_column) }}
 {%- endmacro %}
 
-{#- Glob patterns of the event files under the landing directory. -#}
-{% macro dwell_event_file_patterns() -%}
-    {%- set root = dwell_landing_dir() -%}
-    {{ return([root ~ '/events/**/*.parquet', root ~ '/events/**/*.jsonl', root ~ '/events/**/*.ndjson',
-               root ~ '/events/**/*.jsonl.gz', root ~ '/events/**/*.ndjson.gz']) }}
-{%- endmacro %}
-
 {% macro duckdb__dwell_read_landed_events(already_loaded) -%}
     {%- set columns = dwell_event_columns() -%}
-    {%- set found_files = duckdb__dwell_files_to_load(dwell_event_file_patterns(), already_loaded) -%}
     {%- set parquet_files, json_files, unreadable_files = [], [], [] -%}
-    {%- for file in found_files -%}
-        {%- if file[3] is not none -%}
+    {%- for file in duckdb__dwell_files_to_load(already_loaded) -%}
+        {%- if file.file_error is not none -%}
             {%- do unreadable_files.append(file) -%}
         {%- else -%}
-            {%- do (parquet_files if file[0].endswith('.parquet') else json_files).append(file) -%}
+            {%- do (parquet_files if file.source_format == 'parquet' else json_files).append(file) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- set branches = [] -%}
 
     {%- if parquet_files -%}
-        {%- set reader = 'read_parquet(' ~ dwell_file_list(parquet_files | map(attribute=0) | list) ~ ', union_by_name = true, filename = true)' -%}
+        {%- set paths = parquet_files | map(attribute='source_file') | list -%}
+        {%- set reader = 'read_parquet(' ~ dwell_file_list(paths) ~ ', union_by_name = true, filename = true)' -%}
         {%- set available = dwell_reader_columns(reader) -%}
         {#- Per file: union_by_name turns a number column of one file into text when another file has text there. -#}
-        {%- set non_text_files = duckdb__dwell_parquet_non_text_files(parquet_files | map(attribute=0) | list) -%}
+        {%- set non_text_files = duckdb__dwell_parquet_non_text_files(paths) -%}
         {%- set is_not_text = {} -%}
         {%- for column in dwell_event_text_columns() -%}
             {%- set files = non_text_files.get(column, []) -%}
@@ -203,6 +201,8 @@
                 {%- endfor %}
                 filename as source_file,
                 'parquet' as source_format,
+                cast(null as bigint) as source_line_number,
+                cast(null as varchar) as raw_line,
                 cast(null as varchar) as file_error,
                 {{ dwell_non_text_column_list(is_not_text) }} as non_text_columns,
                 {%- for column in dwell_event_timestamp_columns() %}
@@ -214,40 +214,7 @@
     {%- endif -%}
 
     {%- if json_files -%}
-        {#- Text columns are read as JSON values, so that a number, boolean, object or array in one is kept as its
-            JSON text and recorded as not text (quarantined later, not fatal); timestamps are read as text. A line
-            that is not JSON becomes an all-null row, which quarantine reports. -#}
-        {%- set text_columns = dwell_event_text_columns() -%}
-        {%- set is_not_text = {} -%}
-        {%- for column in text_columns -%}
-            {%- do is_not_text.update({column: 'json_type(' ~ column ~ ") not in ('VARCHAR', 'NULL')"}) -%}
-        {%- endfor -%}
-        {%- set branch -%}
-            select
-                {%- for column in columns %}
-                {% if column in text_columns %}{{ column }} ->> '$'{% else %}cast({{ column }} as varchar){% endif %} as {{ column }},
-                {%- endfor %}
-                filename as source_file,
-                'json' as source_format,
-                cast(null as varchar) as file_error,
-                {{ dwell_non_text_column_list(is_not_text) }} as non_text_columns,
-                {%- for column in dwell_event_timestamp_columns() %}
-                cast(null as timestamp) as {{ column }}_timestamp{% if not loop.last %},{% endif %}
-                {%- endfor %}
-            from read_json(
-                {{ dwell_file_list(json_files | map(attribute=0) | list) }},
-                format = 'newline_delimited',
-                compression = 'auto_detect',
-                ignore_errors = true,
-                filename = true,
-                columns = {
-                    {%- for column in columns %}
-                    {{ dwell_string_literal(column) }}: '{{ "JSON" if column == "properties" or column in text_columns else "VARCHAR" }}'{% if not loop.last %},{% endif %}
-                    {%- endfor %}
-                }
-            )
-        {%- endset -%}
-        {%- do branches.append((branch, json_files)) -%}
+        {%- do branches.append((duckdb__dwell_read_json_events(json_files), json_files)) -%}
     {%- endif -%}
 
     {%- if unreadable_files -%}
@@ -258,7 +225,9 @@
                 cast(null as varchar) as {{ column }},
                 {%- endfor %}
                 path as source_file,
-                case when path like '%.parquet' then 'parquet' else 'json' end as source_format,
+                source_format,
+                cast(null as bigint) as source_line_number,
+                cast(null as varchar) as raw_line,
                 file_error,
                 cast(null as varchar) as non_text_columns,
                 {%- for column in dwell_event_timestamp_columns() %}
@@ -266,10 +235,10 @@
                 {%- endfor %}
             from (
                 values
-                {%- for path, _, _, file_error in unreadable_files %}
-                ({{ dwell_string_literal(path) }}, {{ dwell_string_literal(file_error) }}){% if not loop.last %},{% endif %}
+                {%- for file in unreadable_files %}
+                ({{ dwell_string_literal(file.source_file) }}, {{ dwell_string_literal(file.source_format) }}, {{ dwell_string_literal(file.file_error) }}){% if not loop.last %},{% endif %}
                 {%- endfor %}
-            ) as unreadable (path, file_error)
+            ) as unreadable (path, source_format, file_error)
         {%- endset -%}
         {%- do branches.append((branch, unreadable_files)) -%}
     {%- endif -%}
@@ -286,8 +255,8 @@
         from ({{ branch }}) as rows_read
         inner join (
             values
-            {%- for path, size, modified_us, _ in files %}
-            ({{ dwell_string_literal(path) }}, {{ size }}, {{ modified_us }}){% if not loop.last %},{% endif %}
+            {%- for file in files %}
+            ({{ dwell_string_literal(file.source_file) }}, {{ file.source_file_size }}, {{ file.modified_us }}){% if not loop.last %},{% endif %}
             {%- endfor %}
         ) as files (path, size, modified_us)
             on rows_read.source_file = files.path
@@ -299,6 +268,8 @@
             {%- endfor %}
             cast(null as varchar) as source_file,
             cast(null as varchar) as source_format,
+            cast(null as bigint) as source_line_number,
+            cast(null as varchar) as raw_line,
             cast(null as varchar) as file_error,
             cast(null as varchar) as non_text_columns,
             {%- for column in dwell_event_timestamp_columns() %}

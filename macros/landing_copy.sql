@@ -6,10 +6,11 @@
     same file errors and non-text columns. -#}
 
 {#- A run-operation on the duckdb target. Writes into out_dir, as file_format (csv or parquet) files: event_files,
-    every event file now in the landing directory (source_file, source_file_size, source_file_modified_at);
-    retracted_files, every file under retracted/ (README "Retracting a file"); events,
-    the rows of those files whose (path, size, modification time) is not in loaded_files_csv, a CSV file of the same
-    three columns; and <dimension> for each dimension, every row of its files. -#}
+    every file now under the landing directory's events/ but files in flight (source_file, source_file_size,
+    source_file_modified_at, and not_taken_reason for a file the event reader does not take); retracted_files, every
+    file under retracted/ (README "Retracting a file"); events, the rows of
+    the event files whose (path, size, modification time) is not in loaded_files_csv, a CSV file of the same three
+    columns; and <dimension> for each dimension, every row of its files. -#}
 {% macro dwell_export_landing(out_dir, loaded_files_csv, file_format='csv') %}
     {%- if target.type != 'duckdb' -%}
         {{ exceptions.raise_compiler_error('dwell_export_landing reads the landing directory on the duckdb target, not ' ~ target.type) }}
@@ -18,7 +19,6 @@
         read_csv({{ dwell_string_literal(loaded_files_csv) }}, header = true, columns = {
             'source_file': 'VARCHAR', 'source_file_size': 'BIGINT', 'source_file_modified_at': 'TIMESTAMP'})
     {%- endset -%}
-    {%- set event_files = dwell_find_files(dwell_event_file_patterns()) -%}
     {#- The landing tables hold text, as every engine's reader of them expects: typed timestamps go out as text. -#}
     {%- set timestamp_columns = dwell_event_timestamp_columns() -%}
     {%- set events -%}
@@ -26,15 +26,12 @@
             replace ({% for column in timestamp_columns %}coalesce({{ column }}, {{ dwell_timestamp_text(column ~ '_timestamp') }}) as {{ column }}{% if not loop.last %}, {% endif %}{% endfor %})
         from ({{ dwell_read_landed_events(already_loaded=loaded_files) }}) as landed
     {%- endset -%}
-    {%- set exports = {'events': events, 'retracted_files': duckdb__dwell_read_retracted_files()} -%}
-    {%- if event_files -%}
-        {%- do exports.update({'event_files': 'select filename as source_file, size as source_file_size, '
-                               ~ 'make_timestamp(epoch_us(last_modified)) as source_file_modified_at from read_blob('
-                               ~ dwell_file_list(event_files) ~ ')'}) -%}
-    {%- else -%}
-        {%- do exports.update({'event_files': 'select cast(null as varchar) as source_file, cast(null as bigint) as '
-                               ~ 'source_file_size, cast(null as timestamp) as source_file_modified_at where false'}) -%}
-    {%- endif -%}
+    {%- set event_files -%}
+        select source_file, source_file_size, source_file_modified_at, not_taken_reason
+        from ({{ duckdb__dwell_landing_files() }}) as found
+    {%- endset -%}
+    {%- set exports = {'events': events, 'event_files': event_files,
+                       'retracted_files': duckdb__dwell_read_retracted_files()} -%}
     {%- for name in dwell_dimension_columns() -%}
         {%- do exports.update({name: dwell_read_dimension(name)}) -%}
     {%- endfor -%}
@@ -62,6 +59,8 @@
         {%- endfor %}
         landed.source_file,
         landed.source_format,
+        landed.source_line_number,
+        landed.raw_line,
         landed.file_error,
         landed.non_text_columns,
         {%- for column in dwell_event_timestamp_columns() %}
@@ -93,9 +92,10 @@
     every run, since Spark keeps a table's file list and a copy adds and replaces files. -#}
 {% macro dwell_spark_landing_tables() -%}
     {%- set tables = {
-        'events': dwell_event_columns() + ['source_file', 'source_format', 'file_error', 'non_text_columns',
-                                           'source_file_size', 'source_file_modified_at'],
-        'event_files': ['source_file', 'source_file_size', 'source_file_modified_at'],
+        'events': dwell_event_columns() + ['source_file', 'source_format', 'source_line_number', 'raw_line',
+                                           'file_error', 'non_text_columns', 'source_file_size',
+                                           'source_file_modified_at'],
+        'event_files': ['source_file', 'source_file_size', 'source_file_modified_at', 'not_taken_reason'],
         'retracted_files': ['retracted_file', 'retracted_file_size', 'retracted_file_modified_at'],
     } -%}
     {%- do tables.update(dwell_dimension_columns()) -%}
@@ -110,19 +110,29 @@
 {%- endmacro %}
 
 {#- A Parquet table on a folder that Python writes, at its location now: a table declared before
-    DWELL_SPARK_DIR_URI changed moves with it. Refreshed, since Spark keeps a table's file list. -#}
+    DWELL_SPARK_DIR_URI changed moves with it, and one declared before a column was added gains it (null in the files
+    written before). Refreshed, since Spark keeps a table's file list. -#}
 {% macro dwell_spark_folder_table(table, definitions, path) -%}
     {%- set location = dwell_string_literal(dwell_spark_location(path)) -%}
     {%- do run_query('create table if not exists ' ~ table ~ ' (' ~ definitions | join(', ')
                      ~ ') using parquet location ' ~ location) -%}
     {%- do run_query('alter table ' ~ table ~ ' set location ' ~ location) -%}
+    {%- set existing = run_query('select * from ' ~ table ~ ' limit 0').column_names | map('lower') | list -%}
+    {%- set added = [] -%}
+    {%- for definition in definitions if definition.split(' ')[0] | lower not in existing -%}
+        {%- do added.append(definition) -%}
+    {%- endfor -%}
+    {%- if added -%}
+        {%- do run_query('alter table ' ~ table ~ ' add columns (' ~ added | join(', ') ~ ')') -%}
+    {%- endif -%}
     {%- do run_query('refresh table ' ~ table) -%}
 {%- endmacro %}
 
 {% macro spark__dwell_create_functions() -%}
     {%- if execute -%}
         {%- set types = {'source_file_size': 'bigint', 'source_file_modified_at': 'timestamp',
-                         'retracted_file_size': 'bigint', 'retracted_file_modified_at': 'timestamp'} -%}
+                         'source_line_number': 'bigint', 'retracted_file_size': 'bigint',
+                         'retracted_file_modified_at': 'timestamp'} -%}
         {%- do run_query('create schema if not exists landing') -%}
         {%- for table, columns in dwell_spark_landing_tables().items() -%}
             {%- set definitions = [] -%}

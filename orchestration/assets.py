@@ -49,7 +49,7 @@ def _observe(files: list[landing.LandedFile]) -> ObserveResult:
 @observable_source_asset(
     key=AssetKey(["landing", "events"]),
     group_name="landing",
-    description="Event files under <landing>/events/ (Parquet, JSON lines, gzip JSON lines); README raw-data contract.",
+    description="Event files under <landing>/events/ (Parquet, JSON, gzip JSON); README raw-data contract.",
 )
 def landed_events() -> ObserveResult:
     return _observe(landing.event_files(settings.landing_dir()))

@@ -1,5 +1,8 @@
-"""The landing directory as the orchestrator sees it: which files are there, and which event dates they hold."""
+"""The landing directory as the orchestrator sees it: which files are there, which of them the event reader takes,
+and which event dates they hold. The dbt reader (macros/landing.sql) takes the same files: it asks this module,
+through SQL functions of orchestration/duckdb_functions.py."""
 
+import gzip
 import hashlib
 from dataclasses import dataclass
 from datetime import date
@@ -7,9 +10,69 @@ from pathlib import Path
 
 import duckdb
 
-EVENT_SUFFIXES = (".parquet", ".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
+# Event file name endings the reader takes, in any letter case, and the format each holds.
+EVENT_SUFFIXES = {
+    ".parquet": "parquet",
+    ".jsonl": "json", ".ndjson": "json", ".json": "json",
+    ".jsonl.gz": "json", ".ndjson.gz": "json", ".json.gz": "json",
+}
+# A .json file holds either JSON lines or one JSON array of objects, told apart by its first character.
+EITHER_JSON_LAYOUT_SUFFIXES = (".json", ".json.gz")
+# Files being written, by the usual conventions: neither read nor reported until renamed.
+IN_FLIGHT_SUFFIXES = (".tmp", ".partial")
+UTF8_BOM = b"\xef\xbb\xbf"
+SNIFF_BYTES = 1 << 16
 DIMENSION_NAMES = ("organizations", "users", "workspaces", "workspace_members")
 DIMENSION_SUFFIXES = (".csv", ".parquet")
+
+
+def is_in_flight(name: str) -> bool:
+    """A hidden file (name starting with a dot: editors' and rsync's temporary files) or one named *.tmp or
+    *.partial: a file still being written."""
+    return name.startswith(".") or name.lower().endswith(IN_FLIGHT_SUFFIXES)
+
+
+def event_file_format(name: str) -> str | None:
+    """`parquet` or `json` for a name the event reader takes, whatever its letter case; None otherwise."""
+    lower = name.lower()
+    return next((file_format for suffix, file_format in EVENT_SUFFIXES.items() if lower.endswith(suffix)), None)
+
+
+def is_gzip(name: str) -> bool:
+    return name.lower().endswith(".gz")
+
+
+def compression(name: str) -> str:
+    """The compression of an event file, by DuckDB's name for it: JSON files may be gzip-compressed."""
+    return "gzip" if is_gzip(name) else "uncompressed"
+
+
+def not_taken_reason(name: str) -> str | None:
+    """Why the event reader does not take a file under events/, or None when it does (or the file is in flight)."""
+    if is_in_flight(name) or event_file_format(name):
+        return None
+    return f"not an event file: the reader takes {', '.join(EVENT_SUFFIXES)} files, in any letter case"
+
+
+def json_layout(path: str) -> str:
+    """`array` for a .json file whose first character (after a byte-order mark and blanks) opens a JSON array,
+    else `lines`: JSON lines, one object per line. Only .json files may hold an array."""
+    if not path.lower().endswith(EITHER_JSON_LAYOUT_SUFFIXES):
+        return "lines"
+    try:
+        with (gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")) as stream:
+            head = stream.read(len(UTF8_BOM))
+            head = head[len(UTF8_BOM):] if head == UTF8_BOM else head
+            while True:
+                start = head.lstrip()
+                if start:
+                    return "array" if start.startswith(b"[") else "lines"
+                head = stream.read(SNIFF_BYTES)
+                if not head:
+                    return "lines"
+    except (OSError, EOFError):
+        # A gzip file cut short or corrupt: the file check reports it (duckdb_functions.event_file_error).
+        return "lines"
 
 
 @dataclass(frozen=True)
@@ -32,11 +95,21 @@ def _landed(paths) -> list[LandedFile]:
     return files
 
 
-def event_files(landing_dir: Path) -> list[LandedFile]:
+def _files_under_events(landing_dir: Path) -> list[Path]:
+    """Every file under <landing>/events/ at any depth, but the files in flight."""
     events = landing_dir / "events"
     if not events.is_dir():
         return []
-    return _landed(p for p in events.rglob("*") if p.is_file() and p.name.endswith(EVENT_SUFFIXES))
+    return [path for path in events.rglob("*") if path.is_file() and not is_in_flight(path.name)]
+
+
+def event_files(landing_dir: Path) -> list[LandedFile]:
+    return _landed(path for path in _files_under_events(landing_dir) if event_file_format(path.name))
+
+
+def files_not_taken(landing_dir: Path) -> list[Path]:
+    """The files under <landing>/events/ that the event reader does not take (rpt_load_files lists them as not_taken)."""
+    return sorted(path for path in _files_under_events(landing_dir) if not event_file_format(path.name))
 
 
 def dimension_files(landing_dir: Path) -> list[LandedFile]:
@@ -57,17 +130,26 @@ def fingerprint(files: list[LandedFile]) -> str:
     return digest.hexdigest()[:16]
 
 
+def _json_reader(path: str) -> str:
+    layout = "array" if json_layout(path) == "array" else "newline_delimited"
+    return (f"read_json(?, format = '{layout}', compression = '{compression(path)}', ignore_errors = true, "
+            "columns = {'occurred_at': 'VARCHAR'})")
+
+
 def event_dates(files: list[LandedFile]) -> set[date]:
-    """UTC dates of the parseable occurred_at values in the files; unreadable files contribute none (dbt reports them)."""
+    """UTC dates of the parseable occurred_at values in the files; unreadable files contribute none (dbt reports them).
+    JSON is read on one thread: DuckDB splits a file read alone among its threads, and then rejects the byte-order
+    mark a file may start with, losing the first line's date."""
     dates: set[date] = set()
-    with duckdb.connect() as con:
-        con.execute("set TimeZone = 'UTC'")
+    with duckdb.connect() as parquet_con, duckdb.connect() as json_con:
+        for con in (parquet_con, json_con):
+            con.execute("set TimeZone = 'UTC'")
+        json_con.execute("set threads = 1")
         for file in files:
-            if file.path.name.endswith(".parquet"):
-                reader = "read_parquet(?)"
+            if event_file_format(file.path.name) == "parquet":
+                con, reader = parquet_con, "read_parquet(?)"
             else:
-                reader = ("read_json(?, format = 'newline_delimited', compression = 'auto_detect', "
-                          "ignore_errors = true, columns = {'occurred_at': 'VARCHAR'})")
+                con, reader = json_con, _json_reader(str(file.path))
             query = (f"select distinct cast(timezone('UTC', try_cast(occurred_at as timestamptz)) as date) "
                      f"from {reader} where occurred_at is not null")
             try:

@@ -33,6 +33,7 @@ FILE_KEY = ("source_file", "source_file_size", "source_file_modified_at")
 # Columns the export writes as something other than text.
 TYPED_COLUMNS = {
     "source_file_size": "bigint",
+    "source_line_number": "bigint",
     "source_file_modified_at": "timestamp",
     "retracted_file_size": "bigint",
     "retracted_file_modified_at": "timestamp",
@@ -64,8 +65,12 @@ def _header(path: Path) -> list[str]:
 
 
 def _ensure_table(cursor: psycopg2.extensions.cursor, table: str, columns: list[str]) -> None:
-    definitions = ", ".join(f'"{column}" {TYPED_COLUMNS.get(column, "text")}' for column in columns)
-    cursor.execute(f'create table if not exists {LANDING_SCHEMA}."{table}" ({definitions})')
+    """The table with at least these columns: a table a copy before a column was added gains it (null in the rows
+    copied before)."""
+    definitions = [f'"{column}" {TYPED_COLUMNS.get(column, "text")}' for column in columns]
+    cursor.execute(f'create table if not exists {LANDING_SCHEMA}."{table}" ({", ".join(definitions)})')
+    for definition in definitions:
+        cursor.execute(f'alter table {LANDING_SCHEMA}."{table}" add column if not exists {definition}')
 
 
 def _copy_in(cursor: psycopg2.extensions.cursor, table: str, path: Path) -> int:

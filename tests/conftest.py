@@ -24,6 +24,7 @@ SERIAL_GROUPS = {
         # while another test could be writing it.
         "test_dagster_ui.py", "test_faults.py", "test_main_job.py", "test_dagster_targets.py",
         "test_orchestration.py::test_dagster_cli_validates_the_definitions",
+        "test_landing_first_contact.py::test_a_file_with_a_byte_order_mark_and_crlf_line_ends_loads_every_event",
     ],
 }
 

@@ -37,9 +37,9 @@ DAILY_RUN = textwrap.dedent(f"""
 """)
 
 
-# What differs between loading in several runs and loading once, by design: one audit row per load, and the id
-# changes later loads make.
-LOAD_HISTORY = {"rpt_load_audit", "session_id_changes"}
+# What differs between loading in several runs and loading once, by design: one audit row per load, the load that
+# read each file, and the id changes later loads make.
+LOAD_HISTORY = {"rpt_load_audit", "rpt_load_files", "session_id_changes"}
 
 
 def marts(path: Path) -> dict[str, list[tuple]]:

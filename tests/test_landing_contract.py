@@ -222,8 +222,9 @@ def test_every_row_read_is_staged_quarantined_or_a_counted_duplicate(warehouse):
         "group by all order by all")
     assert outcome.to_dict("records") == [
         {"load_status": "duplicate", "reason": "", "n": 2},
-        {"load_status": "quarantined", "reason": "missing_event_id", "n": 2},
+        {"load_status": "quarantined", "reason": "missing_event_id", "n": 1},
         {"load_status": "quarantined", "reason": "missing_user_id", "n": 1},
+        {"load_status": "quarantined", "reason": "unparseable_line", "n": 1},
         {"load_status": "quarantined", "reason": "unparseable_occurred_at", "n": 1},
         {"load_status": "staged", "reason": "", "n": 2},
     ]
@@ -368,9 +369,9 @@ def test_the_bad_input_catalogue_is_quarantined_with_reasons_and_files_and_the_r
         {"quarantine_reason": "invalid_user_id", "file": "mixed.jsonl", "event_id": "j6"},
         {"quarantine_reason": "invalid_user_id", "file": "typed.parquet", "event_id": "t1"},
         {"quarantine_reason": "invalid_workspace_id", "file": "mixed.jsonl", "event_id": "j7"},
-        {"quarantine_reason": "missing_event_id", "file": "mixed.jsonl", "event_id": None},
-        {"quarantine_reason": "missing_event_id", "file": "mixed.jsonl", "event_id": None},
         {"quarantine_reason": "occurred_before_2000", "file": "mixed.jsonl", "event_id": "j5"},
+        {"quarantine_reason": "unparseable_line", "file": "mixed.jsonl", "event_id": None},
+        {"quarantine_reason": "unparseable_line", "file": "mixed.jsonl", "event_id": None},
         {"quarantine_reason": "unreadable_file", "file": "corrupt.parquet", "event_id": None},
         {"quarantine_reason": "unreadable_file", "file": "csv_named.parquet", "event_id": None},
         {"quarantine_reason": "unreadable_file", "file": "cut.jsonl.gz", "event_id": None},

@@ -52,7 +52,8 @@ def test_asset_graph_has_the_expected_keys_groups_partitions_and_checks():
     assert groups == {
         "landing/events": "landing", "landing/dimensions": "landing",
         "staging/event_catalog": "seeds",
-        "staging/base_landing_events": "staging", "staging/stg_landed_events": "staging",
+        "staging/base_landing_events": "staging", "staging/base_landing_files_not_taken": "staging",
+        "staging/stg_landed_events": "staging",
         "staging/stg_events": "staging", "staging/stg_events_quarantined": "staging",
         "staging/stg_events_duplicates": "staging", "staging/stg_organizations": "staging",
         "staging/stg_users": "staging", "staging/stg_workspaces": "staging", "staging/stg_workspace_members": "staging",
@@ -64,7 +65,7 @@ def test_asset_graph_has_the_expected_keys_groups_partitions_and_checks():
         "marts/fct_session_metrics": "marts", "staging/engagement_tiers": "seeds",
         "marts/fct_session_alerts": "marts", "staging/session_alert_rules": "seeds",
         "alerts/session_alert_webhook": "alerts", "serving/marts": "serving",
-        "marts/rpt_load_audit": "marts", "marts/warehouse_sampling": "marts",
+        "marts/rpt_load_audit": "marts", "marts/rpt_load_files": "marts", "marts/warehouse_sampling": "marts",
         "marts/dim_users": "marts", "marts/dim_workspaces": "marts",
         "intermediate/int_session_idle_gaps": "intermediate",
         "marts/rpt_daily_sessions": "marts", "marts/rpt_session_length_distribution": "marts",

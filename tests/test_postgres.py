@@ -29,6 +29,7 @@ from event_streams import land_events, random_events, random_rules, rules_vars
 from reference_sessions import sessionize
 from test_incremental_property import COMPARED, arrival_batches
 from test_landing_contract import land_bad_input_catalogue
+from test_landing_first_contact import land_first_contact_files
 
 SESSION_MODELS = "+fct_sessions +fct_session_events"
 # Columns that identify a run or a load (ids, times), not data: they differ between any two warehouses.
@@ -182,14 +183,19 @@ def test_period_reports_in_a_zone_with_a_half_hour_offset_on_postgres_equal_duck
 
 def test_bad_input_and_a_re_landed_file_on_postgres_equal_duckdb(postgres_warehouse: PostgresWarehouse,
                                                                   warehouse: Warehouse):
-    """The bad input catalogue: unreadable files, non-text values, lines that are not JSON and duplicates are
-    staged, quarantined and counted as on DuckDB. A second copy adds nothing; a file landed again with other
-    content replaces its earlier version in the landing schema, and both engines load it the same way."""
+    """The bad input catalogue: unreadable files, non-text values, lines that are not JSON (with their text and line
+    number), a byte-order mark, a JSON array, files not taken and duplicates are staged, quarantined, counted and
+    listed as on DuckDB. A second copy adds nothing; a file landed again with other content replaces its earlier
+    version in the landing schema, and both engines load it the same way."""
     land_bad_input_catalogue(warehouse)
+    land_first_contact_files(warehouse)
     postgres_warehouse.build(select=None, data_tests=False, unit_tests=False)
     assert copy_landing_to_postgres()["events"] == 0
     warehouse.build()
-    assert_tables_equal(postgres_warehouse, warehouse, STAGING_TABLES + ["marts.fct_sessions", "marts.rpt_load_audit"])
+    assert_tables_equal(postgres_warehouse, warehouse,
+                        STAGING_TABLES + ["marts.fct_sessions", "marts.rpt_load_audit", "marts.rpt_load_files"])
+    assert postgres_warehouse.records("select count(*) as n from staging.stg_events_quarantined "
+                                      "where raw_line is not null and source_line_number is not null") == [{"n": 4}]
 
     warehouse.write_jsonl("events/mixed.jsonl", [
         {"event_id": "j1", "user_id": "u2", "event_name": "logout", "occurred_at": "2026-10-01T11:00:00Z"},

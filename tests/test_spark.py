@@ -25,6 +25,7 @@ from event_streams import land_events, random_events, random_rules, rules_vars
 from reference_sessions import sessionize
 from test_incremental_property import COMPARED, arrival_batches
 from test_landing_contract import land_bad_input_catalogue
+from test_landing_first_contact import land_first_contact_files
 from test_postgres import INCREMENTAL_MODELS, PERIOD_MODELS, SESSION_MODELS, STAGING_TABLES, canonical_rows
 
 STEPS_SCRIPT = Path(__file__).with_name("spark_steps.py")
@@ -212,14 +213,17 @@ def test_incremental_loads_on_spark_equal_a_full_refresh(warehouse: Warehouse, t
 def test_bad_input_and_period_reports_in_a_half_hour_zone_on_spark_equal_duckdb(warehouse: Warehouse,
                                                                                    tmp_path: Path):
     """The bad-input catalogue beside the sample, reported in Asia/Kolkata (UTC+05:30): unreadable files, non-text
-    values, lines that are not JSON and duplicates are staged, quarantined and counted as on DuckDB, and days, weeks
-    and months cut where DuckDB cuts them."""
+    values, lines that are not JSON (with their text and line number), a byte-order mark, a JSON array, files not
+    taken and duplicates are staged, quarantined, counted and listed as on DuckDB, and days, weeks and months cut
+    where DuckDB cuts them."""
     generate_sample(warehouse.landing, users=12, days=4, seed=11)
     land_bad_input_catalogue(warehouse)
+    land_first_contact_files(warehouse)
     zone = {"reporting_time_zone": "Asia/Kolkata"}
-    selection = f"{PERIOD_MODELS} +fct_sessions +rpt_load_audit +stg_events_quarantined +stg_events_duplicates"
-    tables = [*STAGING_TABLES, "marts.fct_sessions", "marts.rpt_load_audit", "intermediate.int_user_period_activity",
-              "marts.rpt_period_summary", "marts.rpt_user_period_activity"]
+    selection = (f"{PERIOD_MODELS} +fct_sessions +rpt_load_audit +rpt_load_files +stg_events_quarantined "
+                 "+stg_events_duplicates")
+    tables = [*STAGING_TABLES, "marts.fct_sessions", "marts.rpt_load_audit", "marts.rpt_load_files",
+              "intermediate.int_user_period_activity", "marts.rpt_period_summary", "marts.rpt_user_period_activity"]
     spark = SparkWarehouse(tmp_path)
     spark.run([spark.step(select=selection, dbt_vars=zone, export=tables)])
     warehouse.build(select=selection, dbt_vars=zone)

@@ -12,14 +12,15 @@
     'load_id', 'loaded_at', 'rows_read', 'events_staged', 'events_quarantined', 'events_duplicate',
     'events_sampled_out', 'files_unreadable', 'sampling_rate', 'watermark_before', 'watermark_after', 'late_events',
     'lateness_p50_seconds', 'lateness_p90_seconds', 'lateness_max_seconds', 'sessions_created', 'sessions_extended',
-    'sessions_merged', 'sessions_split', 'is_full_refresh', 'files_retracted', 'rows_retracted'] %}
+    'sessions_merged', 'sessions_split', 'files_not_taken', 'is_full_refresh', 'files_retracted', 'rows_retracted'] %}
 {#- History is never rebuilt, so it may predate a column: its loads had no full refresh after them, and no retraction. #}
-{%- set columns_added_later = {'is_full_refresh': 'false', 'files_retracted': '0', 'rows_retracted': '0'} %}
+{%- set columns_added_later = {
+    'files_not_taken': '0', 'is_full_refresh': 'false', 'files_retracted': '0', 'rows_retracted': '0'} %}
 {%- set recorded_columns = (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list)
     if execute and is_incremental() else [] %}
 
 {# One row per load (dbt invocation): what it read and what became of it then, how late its events were, what it did
-   to sessions and what it retracted; and, rewritten by every run, what its rows are now (a later copy supersedes
+   to sessions and what it retracted, the files it could not read or does not take (rpt_load_files lists them); and, rewritten by every run, what its rows are now (a later copy supersedes
    one, a retraction takes some back, a full refresh reads its files again), so that the loads add up to the tables.
    History: kept across full refreshes. #}
 
@@ -41,6 +42,14 @@ landed as (
 rebuilt_events as (
 
     {{ dwell_rebuilt_session_events() | indent(4) }}
+
+),
+
+files_not_taken as (
+
+    select count(*) as files_not_taken
+    from {{ ref('base_landing_files_not_taken') }}
+    where load_id = '{{ invocation_id }}'
 
 ),
 
@@ -146,6 +155,7 @@ this_load as (
         outcomes.events_duplicate,
         outcomes.events_sampled_out,
         outcomes.files_unreadable,
+        files_not_taken.files_not_taken,
         cast({{ dwell_sampling_rate() }} as {{ dwell_type_double() }}) as sampling_rate,
         previous_watermark.watermark as watermark_before,
         case
@@ -165,6 +175,7 @@ this_load as (
         retractions.files_retracted,
         retractions.rows_retracted
     from outcomes
+    cross join files_not_taken
     cross join previous_watermark
     cross join lateness
     cross join session_changes
@@ -174,7 +185,7 @@ this_load as (
 
 loads as (
 
-    select * from this_load
+    select {{ this_load_columns | join(', ') }} from this_load
     {%- if is_incremental() %}
 
     union all

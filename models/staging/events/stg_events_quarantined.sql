@@ -10,6 +10,8 @@ final as (
         quarantine_reason,
         source_file,
         source_format,
+        source_line_number,
+        raw_line,
         event_id,
         user_id,
         event_name,

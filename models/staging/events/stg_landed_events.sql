@@ -13,7 +13,8 @@
 {#- The columns this table stores besides load_status: earlier copies are read back with them. #}
 {%- set stored_columns = ['event_id', 'occurred_at', 'received_at', 'user_id', 'event_name', 'organization_id',
     'workspace_id', 'project_id', 'platform', 'page', 'client_session_id', 'properties', 'occurred_at_raw',
-    'received_at_raw', 'source_file', 'source_format', 'load_id', 'loaded_at', 'quarantine_reason'] %}
+    'received_at_raw', 'source_file', 'source_format', 'source_line_number', 'raw_line', 'load_id', 'loaded_at',
+    'quarantine_reason'] %}
 
 {#- A full build reads the landed rows three times (the repeated ids, the single copies, the ranked copies): inlined,
     each read streams, where a CTE written out whole would hold or spill every column of every row. -#}
@@ -117,6 +118,8 @@ parsed as {{ full_build_inline }} (
         received_at_timestamp,
         source_file,
         source_format,
+        source_line_number,
+        raw_line,
         file_error,
         ',' || non_text_columns || ',' as non_text_columns,
         load_id,
@@ -133,6 +136,8 @@ classified as {{ full_build_inline }} (
         coalesce(parsed_received_at, occurred_at) as received_at,
         case
             when file_error is not null then 'unreadable_file'
+            -- A JSON line that is not a JSON object (the reader keeps its text).
+            when raw_line is not null then 'unparseable_line'
             when event_id is null then 'missing_event_id'
             when user_id is null then 'missing_user_id'
             when event_name is null then 'missing_event_name'
@@ -150,6 +155,14 @@ classified as {{ full_build_inline }} (
             when {{ dwell_epoch_microseconds('occurred_at') }} - {{ dwell_epoch_microseconds('parsed_received_at') }}
                 > {{ future_tolerance_us }}
                 then 'occurred_after_received'
+            -- Dated after the load's own clock: a client or collector clock far ahead, whose events would otherwise
+            -- move every report's newest date into the future.
+            when {{ dwell_epoch_microseconds('occurred_at') }} - {{ dwell_epoch_microseconds('loaded_at') }}
+                > {{ future_tolerance_us }}
+                then 'occurred_in_future'
+            when {{ dwell_epoch_microseconds('parsed_received_at') }} - {{ dwell_epoch_microseconds('loaded_at') }}
+                > {{ future_tolerance_us }}
+                then 'received_in_future'
             {%- for column in dwell_event_text_columns() if column not in ['event_id', 'user_id', 'event_name'] %}
             when non_text_columns like '%,{{ column }},%' then 'invalid_{{ column }}'
             {%- endfor %}
