@@ -36,7 +36,9 @@ def build(instance, planned, full_refresh: bool) -> Path:
     log = RunLog(settings.log_dir())
     try:
         with log:
+            log.note("dbt parse")
             prepare_manifest()
+            log.note("loading the Dagster definitions")
             # Imported here: loading the definitions needs dbt's manifest, and their warnings belong in the log.
             from orchestration.pipeline import run_plan
 

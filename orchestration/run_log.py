@@ -56,13 +56,17 @@ class RunLog:
     def say(self, text: str) -> None:
         """A line for the user, copied into the log where it falls among the details."""
         print(text, file=self._terminal, flush=True)
-        print(f"dwell: {text}", file=self._log, flush=True)
+        self.note(text)
+
+    def note(self, text: str) -> None:
+        """A line for the log only, timed, where it falls among the details."""
+        print(f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S.%f} dwell: {text}", file=self._log, flush=True)
 
     @contextmanager
     def step(self, what: str):
         """`what ... 12.3 s` on one line: the start before the work, the time when it ends (or fails)."""
         print(f"{what} ...", end="", file=self._terminal, flush=True)
-        print(f"dwell: {what}", file=self._log, flush=True)
+        self.note(what)
         began = time.perf_counter()
         try:
             yield
@@ -70,3 +74,4 @@ class RunLog:
             print(f" failed after {time.perf_counter() - began:.1f} s", file=self._terminal, flush=True)
             raise
         print(f" {time.perf_counter() - began:.1f} s", file=self._terminal, flush=True)
+        self.note(f"{what}: done in {time.perf_counter() - began:.1f} s")
