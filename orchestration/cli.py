@@ -1,13 +1,21 @@
 """`dwell` command line: the README's main job and its parts."""
 
+from __future__ import annotations
+
 import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from orchestration import landing, sample_data, settings
 from orchestration.errors import DwellError
 from orchestration.run_log import RunLog
+
+if TYPE_CHECKING:
+    from dagster import DagsterInstance
+
+    from orchestration.build_plan import Plan
 
 
 def dagster_instance():
@@ -30,7 +38,7 @@ def prepare_manifest() -> None:
         run_dbt(["parse", "--quiet", "--target", settings.dbt_target()])
 
 
-def build(instance, planned, full_refresh: bool) -> Path:
+def build(instance: DagsterInstance, planned: Plan, full_refresh: bool) -> Path:
     """Run the planned Dagster jobs, with their output in a log file; return its path."""
     settings.duckdb_path().parent.mkdir(parents=True, exist_ok=True)
     log = RunLog(settings.log_dir())
