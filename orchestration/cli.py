@@ -88,6 +88,14 @@ def command_summary(_: argparse.Namespace) -> None:
         print(summarize(readable).render())
 
 
+def command_retract(args: argparse.Namespace) -> None:
+    from orchestration.retraction import retract
+
+    for path in args.paths:
+        moved = retract(settings.landing_dir(), Path(path))
+        print(f"Retracted {path}: moved to {moved}; the next run takes back the rows it loaded.")
+
+
 def command_copy_landing(args: argparse.Namespace) -> None:
     from orchestration.landing_copy import copy_landing, spark_landing_dir
 
@@ -111,6 +119,12 @@ def main(argv: list[str] | None = None) -> int:
 
     summary = commands.add_parser("summary", help="print the summary of the existing warehouse")
     summary.set_defaults(handler=command_summary)
+
+    retract = commands.add_parser(
+        "retract", help="take landed event files back: the next run removes their rows (README \"Retracting a file\")"
+    )
+    retract.add_argument("paths", nargs="+", metavar="PATH", help="an event file under <landing>/events/")
+    retract.set_defaults(handler=command_retract)
 
     copy_landing = commands.add_parser(
         "copy-landing", help="copy what is new in the landing directory for Postgres or Spark (before dbt there)"

@@ -25,7 +25,8 @@ class FileKind:
         return self.listing(settings.landing_dir())
 
 
-EVENTS = FileKind("events", landing.event_files, accumulates=True)
+# The daily runs read the event files and the retracted ones.
+EVENTS = FileKind("events", landing.daily_input_files, accumulates=True)
 DIMENSIONS = FileKind("dimensions", landing.dimension_files, accumulates=False)
 
 
