@@ -30,6 +30,7 @@ import duckdb
 import yaml
 
 import incremental_cost
+import main_command
 import peers
 from incremental_cost import (
     REPO_ROOT,
@@ -96,7 +97,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--results", type=Path, default=REPO_ROOT / "bench" / "RESULTS.md",
                         help="the results file to write")
     parser.add_argument("--smoke", action="store_true", help="tiny and fast, results in the workdir: keeps it working")
+    parser.add_argument("--only-main-command", action="store_true",
+                        help="time only `dwell run` (nothing new, 100 new events) and put its rows into --results")
     parser.add_argument("--dbt-child", help=argparse.SUPPRESS)
+    parser.add_argument("--main-command-child", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.smoke:
         args.events, args.days, args.runs = SMOKE["events"], SMOKE["days"], SMOKE["runs"]
@@ -288,10 +292,35 @@ def write_results(args: argparse.Namespace, machine: list[tuple[str, str]], gene
     return text
 
 
+MAIN_COMMAND_NOTE = (
+    f"{main_command.NOTHING_NEW} / {main_command.NEW_EVENTS}: the whole `dwell run` command (interpreter start and "
+    "imports included) on the warehouse a first `dwell run` built from every landed file, through Dagster; peak RSS "
+    "of its largest process")
+
+
+def only_main_command(args: argparse.Namespace, work: Workdir, sample_rows: int) -> int:
+    """Land the whole sample, time `dwell run` alone, and put its rows into the existing results file."""
+    if not args.results.exists():
+        print(f"{args.results} does not exist: --only-main-command adds its rows to the results of a whole run")
+        return 1
+    land(work.sample, work.landing, last_day=last_received_date(work.sample), include_last_day=False)
+    land(work.sample, work.landing, last_day=last_received_date(work.sample), include_last_day=True)
+    steps = main_command.time_main_command(work, args.runs, Step, Path(__file__))
+    date = next(value for name, value in machine_description() if name == "date")
+    note = (f"{MAIN_COMMAND_NOTE}. These two rows: `python bench/harness.py --events {args.events} --days {args.days} "
+            f"--runs {args.runs} --only-main-command` on {date}, {sample_rows:,} rows, the rest of the file from the "
+            "run it names at the top")
+    print(main_command.merge_rows(args.results, results_table(steps)[2:], note))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.dbt_child:
         run_dbt_child(json.loads(args.dbt_child))
+        return 0
+    if args.main_command_child:
+        main_command.run_child(args.main_command_child)
         return 0
     machine = machine_description()
     fingerprint = project_fingerprint()
@@ -311,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
     generator_seconds = time.perf_counter() - began
     print(f"sample: {summary.events_written:,} rows in {generator_seconds:.1f}s", flush=True)
     last_day = last_received_date(work.sample)
+    if args.only_main_command:
+        return only_main_command(args, work, summary.events_written)
     land(work.sample, work.landing, last_day=last_day, include_last_day=False)
     run_dbt(dbt_args(work, "seed"))
     run_dbt(dbt_args(work, "run"))
@@ -353,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     steps.append(time_dbt(work, LATE_WHOLE_WAREHOUSE, summary.events_written + late_events, "all-days", args.runs,
                           *PRODUCTION_BUILD, "--full-refresh"))
     late_sessions[LATE_WHOLE_WAREHOUSE] = dwell_sessions(work.warehouse)
+    steps += main_command.time_main_command(work, args.runs, Step, Path(__file__))
 
     for compared in (sessions, late_sessions):
         if len(set(compared.values())) != 1:
@@ -368,6 +400,7 @@ def main(argv: list[str] | None = None) -> int:
                  "data tests), with `--full-refresh` for the full builds and the session models")
     notes.append("events/s: counted events for the session methods and the bounds, landed rows for the whole "
                  "warehouse and the incremental runs (the rows those runs load)")
+    notes.append(MAIN_COMMAND_NOTE)
     print()
     print(write_results(args, machine, generator_seconds, summary.events_written, steps, sessions, notes))
     return 0

@@ -19,7 +19,7 @@ from dagster import (
 )
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from orchestration import alerts, landing, serving, settings, targets, warehouse
+from orchestration import alerts, landing, loaded_files, serving, settings, targets, warehouse
 from orchestration.dbt_invoke import PRODUCTION_BUILD
 from orchestration.errors import DwellError
 from orchestration.partitions import daily_partitions, window_variables
@@ -87,14 +87,19 @@ def _keep_partial_parse(invocation_target_path: Path) -> None:
     os.replace(staged, kept)
 
 
-def _build(context: AssetExecutionContext, dbt: DbtCliResource, args: list[str]):
+def _build(context: AssetExecutionContext, dbt: DbtCliResource, args: list[str],
+           reads: loaded_files.FileKind | None = None):
     """One dbt build. On duckdb it writes a copy of the warehouse that replaces the warehouse when every seed and model
-    succeeded, even if data tests failed: their asset checks fail, and the run fails after keeping the data."""
+    succeeded, even if data tests failed: their asset checks fail, and the run fails after keeping the data. Then the
+    landed files of `reads` as they were at the start are recorded as loaded (orchestration/loaded_files.py)."""
+    landed = reads.landed() if reads else []
     with targets.dbt_build_scope():
         invocation = dbt.cli(args, context=context, raise_on_error=False)
         yield from invocation.stream()
         _keep_partial_parse(invocation.target_path)
         failed_tests = warehouse.failed_tests(invocation.get_artifact("run_results.json"))
+    if reads:
+        loaded_files.record_loaded(context.instance, reads, landed)
     if failed_tests:
         raise DwellError(f"{len(failed_tests)} data test(s) failed, the run's data was kept: {', '.join(failed_tests)}")
 
@@ -114,10 +119,10 @@ def dwell_daily_models(context: AssetExecutionContext, dbt: DbtCliResource, conf
     window = window_variables(context.partition_time_window)
     context.log.info(f"dbt window {window}")
     with settings.environment(window):
-        yield from _build(context, dbt, _build_args(config))
+        yield from _build(context, dbt, _build_args(config), reads=loaded_files.EVENTS)
 
 
-def _unpartitioned_dbt_assets(name: str, select: str):
+def _unpartitioned_dbt_assets(name: str, select: str, reads: loaded_files.FileKind | None = None):
     @dbt_assets(
         manifest=dwell_project.manifest_path,
         project=dwell_project,
@@ -127,13 +132,14 @@ def _unpartitioned_dbt_assets(name: str, select: str):
         pool=WAREHOUSE_POOL,
     )
     def _assets(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
-        yield from _build(context, dbt, _build_args(config))
+        yield from _build(context, dbt, _build_args(config), reads)
 
     return _assets
 
 
 # Seeds and dimension staging: inputs without an event date.
-dwell_reference_models = _unpartitioned_dbt_assets("dwell_reference_models", REFERENCE_SELECTION)
+dwell_reference_models = _unpartitioned_dbt_assets("dwell_reference_models", REFERENCE_SELECTION,
+                                                  reads=loaded_files.DIMENSIONS)
 # Unpartitioned marts built from all history: dimensions and lifetime reports.
 dwell_lifetime_models = _unpartitioned_dbt_assets("dwell_lifetime_models", LIFETIME_SELECTION)
 

@@ -1,11 +1,21 @@
 """`dwell` command line: the README's main job and its parts."""
 
+from __future__ import annotations
+
 import argparse
 import os
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from orchestration import landing, sample_data, settings
 from orchestration.errors import DwellError
+from orchestration.run_log import RunLog
+
+if TYPE_CHECKING:
+    from dagster import DagsterInstance
+
+    from orchestration.build_plan import Plan
 
 
 def dagster_instance():
@@ -16,23 +26,35 @@ def dagster_instance():
     return DagsterInstance.get()
 
 
-def build(full_refresh: bool) -> None:
-    """Materialize every asset through Dagster: reference models, the landed daily partitions in one run, lifetime
-    marts."""
-    settings.pin_paths()
-    settings.duckdb_path().parent.mkdir(parents=True, exist_ok=True)
-    # Imported here: loading the definitions needs dbt's manifest, which `dwell run` may have to build first.
-    from orchestration.pipeline import materialize_all
-
-    with dagster_instance() as instance:
-        materialize_all(instance, full_refresh=full_refresh)
-
-
 def prepare_manifest() -> None:
+    """dagster-dbt reads target/manifest.json when the definitions load. The runs start from this parse's partial
+    parse file, and dbt parses the whole project anew (some 10 s) when its profile or its --target differs from theirs:
+    so the parse sees the warehouse path of the runs (their private copy, orchestration/warehouse.py) and names the
+    target as the Dagster resource does."""
     from orchestration.dbt_invoke import run_dbt
+    from orchestration.warehouse import run_environment
 
-    # With the runs' vars: a parse under other vars would make every run parse the whole project again.
-    run_dbt(["parse", "--quiet"], settings.dbt_vars())
+    with settings.environment(run_environment()):
+        # With the runs' vars too: a parse under other vars would make the first run parse the whole project again.
+        run_dbt(["parse", "--quiet", "--target", settings.dbt_target()], settings.dbt_vars())
+
+
+def build(instance: DagsterInstance, planned: Plan, full_refresh: bool) -> Path:
+    """Run the planned Dagster jobs, with their output in a log file; return its path."""
+    settings.duckdb_path().parent.mkdir(parents=True, exist_ok=True)
+    log = RunLog(settings.log_dir())
+    try:
+        with log:
+            log.note("dbt parse")
+            prepare_manifest()
+            log.note("loading the Dagster definitions")
+            # Imported here: loading the definitions needs dbt's manifest, and their warnings belong in the log.
+            from orchestration.pipeline import run_plan
+
+            run_plan(instance, planned, full_refresh, log)
+    except DwellError as error:
+        raise DwellError(f"{error}\nfull log: {log.path}") from error
+    return log.path
 
 
 def command_run(args: argparse.Namespace) -> None:
@@ -42,9 +64,20 @@ def command_run(args: argparse.Namespace) -> None:
     else:
         summary = sample_data.generate_sample(landing_dir, users=args.users, days=args.days, seed=args.seed)
         print(f"Generated {summary.events_written:,} sample events into {landing_dir}")
-    prepare_manifest()
-    build(args.full_refresh)
+    settings.pin_paths()
+    from orchestration import build_plan
+
+    with dagster_instance() as instance:
+        planned = build_plan.plan(instance, args.full_refresh)
+        if planned.builds_nothing:
+            print(f"Nothing new landed since the last run ({build_plan.last_build(instance).finished_at}): "
+                  "no event or dimension file, rule or code changed, so nothing was built.")
+            log_path = None
+        else:
+            log_path = build(instance, planned, args.full_refresh)
     command_summary(args)
+    if log_path:
+        print(f"full log: {log_path}")
 
 
 def command_summary(_: argparse.Namespace) -> None:
@@ -53,6 +86,14 @@ def command_summary(_: argparse.Namespace) -> None:
 
     with readable_warehouse(["staging.stg_landed_events", "marts.fct_sessions"]) as readable:
         print(summarize(readable).render())
+
+
+def command_retract(args: argparse.Namespace) -> None:
+    from orchestration.retraction import retract
+
+    for path in args.paths:
+        moved = retract(settings.landing_dir(), Path(path))
+        print(f"Retracted {path}: moved to {moved}; the next run takes back the rows it loaded.")
 
 
 def command_copy_landing(args: argparse.Namespace) -> None:
@@ -78,6 +119,12 @@ def main(argv: list[str] | None = None) -> int:
 
     summary = commands.add_parser("summary", help="print the summary of the existing warehouse")
     summary.set_defaults(handler=command_summary)
+
+    retract = commands.add_parser(
+        "retract", help="take landed event files back: the next run removes their rows (README \"Retracting a file\")"
+    )
+    retract.add_argument("paths", nargs="+", metavar="PATH", help="an event file under <landing>/events/")
+    retract.set_defaults(handler=command_retract)
 
     copy_landing = commands.add_parser(
         "copy-landing", help="copy what is new in the landing directory for Postgres or Spark (before dbt there)"

@@ -22,6 +22,8 @@ EITHER_JSON_LAYOUT_SUFFIXES = (".json", ".json.gz")
 IN_FLIGHT_SUFFIXES = (".tmp", ".partial")
 UTF8_BOM = b"\xef\xbb\xbf"
 SNIFF_BYTES = 1 << 16
+EVENTS_FOLDER = "events"
+RETRACTED_FOLDER = "retracted"
 DIMENSION_NAMES = ("organizations", "users", "workspaces", "workspace_members")
 DIMENSION_SUFFIXES = (".csv", ".parquet")
 
@@ -97,7 +99,7 @@ def _landed(paths) -> list[LandedFile]:
 
 def _files_under_events(landing_dir: Path) -> list[Path]:
     """Every file under <landing>/events/ at any depth, but the files in flight."""
-    events = landing_dir / "events"
+    events = landing_dir / EVENTS_FOLDER
     if not events.is_dir():
         return []
     return [path for path in events.rglob("*") if path.is_file() and not is_in_flight(path.name)]
@@ -105,6 +107,20 @@ def _files_under_events(landing_dir: Path) -> list[Path]:
 
 def event_files(landing_dir: Path) -> list[LandedFile]:
     return _landed(path for path in _files_under_events(landing_dir) if event_file_format(path.name))
+
+
+def retracted_files(landing_dir: Path) -> list[LandedFile]:
+    """Every file under <landing>/retracted/: each version retracts the rows of its path under events/ (README
+    "Retracting a file")."""
+    retracted = landing_dir / RETRACTED_FOLDER
+    if not retracted.is_dir():
+        return []
+    return _landed(path for path in retracted.rglob("*") if path.is_file() and not is_in_flight(path.name))
+
+
+def daily_input_files(landing_dir: Path) -> list[LandedFile]:
+    """The files a daily run reads: the event files, and the retracted ones whose rows it takes back."""
+    return event_files(landing_dir) + retracted_files(landing_dir)
 
 
 def files_not_taken(landing_dir: Path) -> list[Path]:

@@ -8,6 +8,8 @@ event files present and every dimension table. It is idempotent (copying twice a
 a time (a Postgres advisory lock; a file lock beside the Spark copy).
 """
 
+from __future__ import annotations
+
 import csv
 import fcntl
 import hashlib
@@ -16,14 +18,16 @@ import os
 import tempfile
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import psycopg2
-import psycopg2.extensions
 
 from orchestration.dbt_invoke import run_dbt
 from orchestration.errors import DwellError
 from orchestration import settings
+
+if TYPE_CHECKING:
+    import psycopg2.extensions
 
 LANDING_SCHEMA = "landing"
 EVENTS_TABLE = "events"
@@ -47,6 +51,11 @@ class LandingCopyError(DwellError):
 
 def postgres_connection() -> psycopg2.extensions.connection:
     """A connection to the database of the `postgres` target, from the same environment variables as profiles.yml."""
+    # Imported here: only the `postgres` extra installs the driver, and nothing else needs it.
+    try:
+        import psycopg2
+    except ImportError as error:
+        raise LandingCopyError("the postgres target needs its driver: pip install 'dwell[postgres]'") from error
     parameters = {
         "host": os.environ.get("DWELL_PG_HOST", "127.0.0.1"),
         "port": int(os.environ.get("DWELL_PG_PORT", "5432")),

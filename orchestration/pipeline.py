@@ -1,14 +1,21 @@
-"""Materialize every asset through Dagster in-process: the main command's path, and the tests'."""
+"""Materialize assets through Dagster in-process: the main command's path, and the tests'."""
 
-from dagster import DagsterInstance, JobDefinition
+from dagster import DagsterInstance, JobDefinition, PartitionKeyRange
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from orchestration import landing, settings
-from orchestration.assets import dwell_daily_models, dwell_lifetime_models, dwell_reference_models
+from orchestration import build_plan, loaded_files
+from orchestration.assets import (
+    dwell_daily_models,
+    dwell_lifetime_models,
+    dwell_reference_models,
+    serving_marts,
+    session_alert_webhook,
+)
 from orchestration.definitions import defs
 from orchestration.errors import DwellError
 from orchestration.jobs import daily_job, lifetime_job, reference_job
-from orchestration.partitions import daily_partitions
+from orchestration.partitions import PARTITION_START_VARIABLE, daily_partitions
+from orchestration.run_log import RunLog
 
 
 class PipelineError(DwellError):
@@ -29,7 +36,9 @@ def materialize_job(job_name: str, instance: DagsterInstance, full_refresh: bool
         instance=instance, run_config=_run_config(job, full_refresh), tags=tags or {}, raise_on_error=False
     )
     if not result.success:
-        raise PipelineError(f"Dagster job {job_name} failed; see the log above")
+        failure = next((event.event_specific_data.error.message.strip() for event in result.all_events
+                        if event.is_step_failure), "")
+        raise PipelineError(f"Dagster job {job_name} failed{': ' + failure if failure else ''}")
 
 
 def materialize_daily(instance: DagsterInstance, first_partition: str, last_partition: str, full_refresh: bool = False) -> None:
@@ -38,24 +47,39 @@ def materialize_daily(instance: DagsterInstance, first_partition: str, last_part
     materialize_job(daily_job.name, instance, full_refresh, tags)
 
 
-def landed_partition_range() -> tuple[str, str] | None:
-    """The first and last daily partitions that hold a landed event, or the last partition when none does (a run
-    loads every new file whatever its window); None when there are no partitions yet."""
-    partition_keys = daily_partitions.get_partition_keys()
-    if not partition_keys:
-        return None
-    existing = set(partition_keys)
-    event_dates = landing.event_dates(landing.event_files(settings.landing_dir()))
-    landed = sorted(key for key in (day.isoformat() for day in event_dates) if key in existing)
-    return (landed[0], landed[-1]) if landed else (partition_keys[-1], partition_keys[-1])
-
-
 def materialize_all(instance: DagsterInstance, full_refresh: bool = True) -> None:
     """Reference models, the daily partitions from the first to the last landed event date in one run, then the
-    lifetime marts. Partitions without events are left out: each partition of a run costs Dagster bookkeeping
-    (planned materializations and checks), and a window over no events rebuilds nothing."""
+    lifetime marts."""
+    daily, _ = build_plan.daily_run(loaded_files.EVENTS.landed())
     materialize_job(reference_job.name, instance, full_refresh)
-    partition_range = landed_partition_range()
-    if partition_range:
-        materialize_daily(instance, *partition_range, full_refresh)
+    materialize_daily(instance, *daily, full_refresh)
     materialize_job(lifetime_job.name, instance, full_refresh)
+
+
+def _partition_count(first: str, last: str) -> int:
+    return len(daily_partitions.get_partition_keys_in_range(PartitionKeyRange(first, last)))
+
+
+def run_plan(instance: DagsterInstance, planned: build_plan.Plan, full_refresh: bool, log: RunLog) -> None:
+    """The main command's jobs, a progress line each, then the record that lets the next run skip what is built."""
+    if planned.reference:
+        with log.step(f"reference: {len(dwell_reference_models.keys)} seeds and dimension models"):
+            materialize_job(reference_job.name, instance, full_refresh)
+    else:
+        log.say(f"reference: unchanged, {planned.reference_skipped_because}")
+    if planned.before_partition_start:
+        first = planned.before_partition_start[0].isoformat()
+        log.say(f"note: events on {len(planned.before_partition_start)} day(s) from {first} precede "
+                f"{PARTITION_START_VARIABLE}: loaded and sessionized, but no daily partition shows them; set it to "
+                f"{first} or earlier to see them in Dagster")
+    if planned.daily:
+        first, last = planned.daily
+        days = _partition_count(first, last)
+        span = first if first == last else f"{first}..{last}"
+        with log.step(f"daily: {days} partition{'s' if days > 1 else ''} ({span}), "
+                      f"{len(dwell_daily_models.keys)} models"):
+            materialize_daily(instance, first, last, full_refresh)
+    with log.step(f"lifetime: {len(dwell_lifetime_models.keys)} marts, then "
+                  f"{session_alert_webhook.key.to_user_string()} and {serving_marts.key.to_user_string()}"):
+        materialize_job(lifetime_job.name, instance, full_refresh)
+    build_plan.record_build(instance)

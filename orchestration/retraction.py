@@ -5,9 +5,7 @@ import os
 from pathlib import Path
 
 from orchestration.errors import DwellError
-
-EVENTS_FOLDER = "events"
-RETRACTED_FOLDER = "retracted"
+from orchestration.landing import EVENTS_FOLDER, RETRACTED_FOLDER
 
 
 def retract(landing_dir: Path, path: Path) -> Path:

@@ -2,14 +2,14 @@
 
 import hashlib
 import json
-from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import datetime, timezone
 
 from dagster import (
     AssetKey,
     DagsterRunStatus,
     DefaultSensorStatus,
     RunRequest,
+    RunsFilter,
     RunStatusSensorContext,
     SensorEvaluationContext,
     SensorResult,
@@ -19,27 +19,17 @@ from dagster import (
 )
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from orchestration import landing, settings
+from orchestration import landing, loaded_files, partitions
 from orchestration.assets import dwell_daily_models, dwell_reference_models
 from orchestration.jobs import daily_job, lifetime_job, reference_job
-from orchestration.partitions import daily_partitions
 
 
-def _contiguous_ranges(days: Iterable[date]) -> list[tuple[date, date]]:
-    ranges: list[tuple[date, date]] = []
-    for day in sorted(set(days)):
-        if ranges and day == ranges[-1][1] + timedelta(days=1):
-            ranges[-1] = (ranges[-1][0], day)
-        else:
-            ranges.append((day, day))
-    return ranges
-
-
-def _new_files(context: SensorEvaluationContext, files: list[landing.LandedFile]):
-    """Files not seen with this signature before, and the cursor that marks them seen."""
+def _new_files(context: SensorEvaluationContext, kind: loaded_files.FileKind):
+    """Files neither this sensor has seen nor a successful run has loaded (`dwell run`'s included), and the cursor
+    that marks them seen."""
     seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-    new = [file for file in files if seen.get(str(file.path)) != file.signature]
-    cursor = json.dumps({**seen, **{str(file.path): file.signature for file in new}}, sort_keys=True)
+    new = loaded_files.new_files(kind.landed(), seen, loaded_files.loaded(context.instance, kind))
+    cursor = json.dumps({**seen, **loaded_files.signatures(new)}, sort_keys=True)
     return new, cursor
 
 
@@ -56,21 +46,23 @@ def _run_key(files: list[landing.LandedFile], suffix: str) -> str:
     description="New or rewritten event files request one run per contiguous range of event dates they contain.",
 )
 def landing_sensor(context: SensorEvaluationContext):
-    new, cursor = _new_files(context, landing.event_files(settings.landing_dir()))
+    new, cursor = _new_files(context, loaded_files.EVENTS)
     if not new:
         return SkipReason("No new event files.")
-    partition_keys = set(daily_partitions.get_partition_keys())
-    days = {day for day in landing.event_dates(new) if day.isoformat() in partition_keys}
-    if not days:
-        context.log.warning(
-            f"{len(new)} new event files hold no event date inside the partitions; a full refresh loads them.")
+    try:
+        covered = partitions.coverage(landing.event_dates(new))
+    except partitions.PartitionStartError as error:
+        context.log.warning(str(error))
         return SensorResult(skip_reason=SkipReason("New files touch no partition."), cursor=cursor)
+    if not covered.days:
+        context.log.warning(f"{len(new)} new event files hold no readable event date; the next run loads them.")
+        return SensorResult(skip_reason=SkipReason("New files hold no event date."), cursor=cursor)
     run_requests = [
         RunRequest(
             run_key=_run_key(new, f"{first}..{last}"),
             tags={ASSET_PARTITION_RANGE_START_TAG: first.isoformat(), ASSET_PARTITION_RANGE_END_TAG: last.isoformat()},
         )
-        for first, last in _contiguous_ranges(days)
+        for first, last in partitions.contiguous_ranges(covered.days)
     ]
     return SensorResult(run_requests=run_requests, cursor=cursor)
 
@@ -83,7 +75,7 @@ def landing_sensor(context: SensorEvaluationContext):
     description="New or rewritten dimension files rebuild the reference models.",
 )
 def dimension_files_sensor(context: SensorEvaluationContext):
-    new, cursor = _new_files(context, landing.dimension_files(settings.landing_dir()))
+    new, cursor = _new_files(context, loaded_files.DIMENSIONS)
     if not new:
         return SkipReason("No new dimension files.")
     return SensorResult(run_requests=[RunRequest(run_key=_run_key(new, "dimensions"))], cursor=cursor)
@@ -108,4 +100,13 @@ def lifetime_after_upstream_sensor(context: RunStatusSensorContext):
         upstream = bool(run.asset_selection & UPSTREAM_OF_LIFETIME)
     if not upstream:
         return SkipReason("The run materialized no upstream of the lifetime marts.")
+    # A lifetime run created after this run ended reads what it wrote: `dwell run`'s own, or one requested for an
+    # upstream run that finished just before.
+    ended = context.instance.get_run_stats(run.run_id).end_time
+    later = context.instance.get_runs(RunsFilter(
+        job_name=lifetime_job.name, created_after=datetime.fromtimestamp(ended, timezone.utc) if ended else None,
+        statuses=[status for status in DagsterRunStatus
+                  if status not in (DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED)]), limit=1)
+    if ended and later:
+        return SkipReason(f"Lifetime run {later[0].run_id} started after this run and reads what it wrote.")
     return RunRequest(run_key=run.run_id)

@@ -78,6 +78,23 @@ def spark_dir_uri() -> str:
     return os.environ.get("DWELL_SPARK_DIR_URI", "").strip().rstrip("/") or str(spark_dir())
 
 
+def warehouse_identity() -> str:
+    """Names the warehouse the current target writes: the records of what it loaded are kept per warehouse."""
+    target = dbt_target()
+    if target == "duckdb":
+        return f"duckdb:{duckdb_path()}"
+    if target == "postgres":
+        return (f"postgres:{os.environ.get('DWELL_PG_HOST', '127.0.0.1')}:{os.environ.get('DWELL_PG_PORT', '5432')}/"
+                f"{os.environ.get('DWELL_PG_DATABASE', 'dwell')}")
+    return f"spark:{spark_dir()}"
+
+
+def log_dir() -> Path:
+    """Where `dwell run` writes its full logs: DWELL_LOG_DIR, else logs/ beside the warehouse file."""
+    configured = os.environ.get("DWELL_LOG_DIR", "").strip()
+    return Path(configured).resolve() if configured else duckdb_path().parent / "logs"
+
+
 def pin_paths() -> None:
     """Make the paths absolute in the environment, so dbt resolves them the same from any working directory. DuckDB's
     in-memory database (IN_MEMORY_DUCKDB) is no path."""

@@ -59,14 +59,26 @@ def run_directory(warehouse: Path) -> Path:
     return warehouse.parent / f".{warehouse.name}.run"
 
 
+def _run_copy(warehouse: Path) -> Path:
+    # The same file name: DuckDB names the catalog after it, and the warehouse's views refer to that name.
+    return run_directory(warehouse) / warehouse.name
+
+
+def run_environment() -> dict[str, str]:
+    """The environment dbt sees inside isolated_run, to parse the project as the runs will (the profile holds the
+    path, and dbt parses the whole project anew when the profile changes)."""
+    if settings.dbt_target() != "duckdb":
+        return {}
+    return {DUCKDB_PATH_VARIABLE: str(_run_copy(settings.duckdb_path()))}
+
+
 @contextmanager
 def isolated_run() -> Iterator[Path]:
     """Point DWELL_DUCKDB_PATH at a fresh copy of the warehouse for the block; on success the copy replaces the
     warehouse (one atomic rename), otherwise it is thrown away. Runs hold the warehouse pool, so only one runs."""
     warehouse = settings.duckdb_path()
     directory = run_directory(warehouse)
-    # The same file name: DuckDB names the catalog after it, and the warehouse's views refer to that name.
-    copy = directory / warehouse.name
+    copy = _run_copy(warehouse)
     try:
         try:
             # A killed run's copy is stale: its work is redone from the warehouse.

@@ -23,7 +23,8 @@ SERIAL_GROUPS = {
         # They write the project's own target/ (dbt parse), or load the Dagster definitions from it in a new process
         # while another test could be writing it.
         "test_dagster_ui.py", "test_faults.py", "test_main_job.py", "test_dagster_targets.py",
-        "test_orchestration.py::test_dagster_cli_validates_the_definitions",
+        "test_orchestration.py::test_dagster_cli_validates_the_definitions", "test_main_command.py",
+        "test_bench_smoke.py::test_harness_smoke",
         "test_landing_first_contact.py::test_a_file_with_a_byte_order_mark_and_crlf_line_ends_loads_every_event",
     ],
 }

@@ -26,7 +26,7 @@ def test_harness_smoke(tmp_path):
     assert "every method found" in results
     for step in ["dwell session models", "dwell whole warehouse", "dwell one more day", "dwell 1% late events",
                  "DuckDB query", "pandas", "DuckDB scan (bound)", "DuckDB sort (bound)",
-                 "DuckDB copy of the session tables (bound)"]:
+                 "DuckDB copy of the session tables (bound)", "dwell run, nothing new", "dwell run, 100 new events"]:
         assert f"| {step} |" in results
     assert "dwell session models ÷ DuckDB query" in results
     assert "dwell session models ÷ DuckDB copy of the session tables (bound)" in results

@@ -3,7 +3,13 @@ duplicates, reconciliation"): a retracted file's rows leave the tables, the copi
 are cut again and the id changes recorded, the warehouse equals a full refresh without the file, and the audit's
 history, kept across full refreshes, adds up to the tables at every step."""
 
-import shutil
+from datetime import date
+
+import pytest
+
+from orchestration import cli, landing
+from orchestration.errors import DwellError
+from orchestration.retraction import retract
 
 # Tables that depend only on the files (the audit and the id changes record the runs themselves).
 COMPARED = ["staging.stg_events", "staging.stg_events_duplicates", "staging.stg_events_quarantined",
@@ -61,8 +67,8 @@ def test_a_retracted_file_leaves_the_warehouse_equal_to_a_full_refresh_without_i
     sessions_before = {row["session_id"] for row in warehouse.records("select session_id from marts.fct_sessions")}
 
     # Retract a.jsonl: its rows go, b.jsonl's copy of a2 wins again, u1's session is cut again without a1.
-    (warehouse.landing / "retracted" / "web").mkdir(parents=True)
-    shutil.move(warehouse.landing / "events/web/a.jsonl", warehouse.landing / "retracted/web/a.jsonl")
+    assert cli.main(["retract", str(warehouse.landing / "events/web/a.jsonl")]) == 0
+    assert (warehouse.landing / "retracted/web/a.jsonl").exists()
     warehouse.build(data_tests=True)
     audit = {load["load_id"]: load for load in assert_audit_adds_up(warehouse)}
     retraction = max(audit.values(), key=lambda load: load["loaded_at"])
@@ -97,3 +103,21 @@ def test_a_retracted_file_leaves_the_warehouse_equal_to_a_full_refresh_without_i
     assert refresh["is_full_refresh"] and refresh["rows_read"] == 5
     assert all(load["replaced_by_load_id"] == refresh["load_id"] for load in audit if load is not refresh)
     assert len(warehouse.records("select * from staging.stg_event_retractions")) == 1
+
+
+def test_only_a_landed_event_file_can_be_retracted(warehouse, tmp_path):
+    outside = tmp_path / "elsewhere.jsonl"
+    outside.write_text("{}")
+    with pytest.raises(DwellError, match="not under"):
+        retract(warehouse.landing, outside)
+    with pytest.raises(DwellError, match="not a file"):
+        retract(warehouse.landing, warehouse.landing / "events" / "missing.jsonl")
+
+
+def test_a_retracted_file_is_new_to_the_sensors_and_the_main_command(warehouse):
+    path = warehouse.write_jsonl("events/a.jsonl", [event("a1", "2026-03-01T10:00:00Z")])
+    before = {file.path for file in landing.daily_input_files(warehouse.landing)}
+    retract(warehouse.landing, path)
+    after = {file.path for file in landing.daily_input_files(warehouse.landing)}
+    assert after == {warehouse.landing / "retracted/a.jsonl"} and after != before
+    assert landing.event_dates(landing.retracted_files(warehouse.landing)) == {date(2026, 3, 1)}
