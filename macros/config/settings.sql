@@ -1,9 +1,5 @@
 {#- Values from configuration reach SQL only through these macros, quoted or validated. -#}
 
-{% macro dwell_string_literal(value) -%}
-    '{{ value | string | replace("'", "''") }}'
-{%- endmacro %}
-
 {#- A boolean SQL expression: expression in (values...). An empty list matches nothing. -#}
 {% macro dwell_in_list(expression, values) -%}
     {%- if values is string or values is mapping or values is not iterable -%}
@@ -12,7 +8,7 @@
     {%- if values | length == 0 -%}
         false
     {%- else -%}
-        {{ expression }} in ({% for value in values %}{{ dwell_string_literal(value) }}{% if not loop.last %}, {% endif %}{% endfor %})
+        {{ expression }} in ({% for value in values %}{{ dbt.string_literal(value) }}{% if not loop.last %}, {% endif %}{% endfor %})
     {%- endif -%}
 {%- endmacro %}
 
@@ -116,7 +112,7 @@
     {%- if execute and not adapter.dispatch('dwell_time_zone_exists', 'dwell')(value) -%}
         {{ exceptions.raise_compiler_error(name ~ " is not a time zone the database knows, got: " ~ value) }}
     {%- endif -%}
-    {{ return(dwell_string_literal(value)) }}
+    {{ return(dbt.string_literal(value)) }}
 {%- endmacro %}
 
 {#- Engines without a zone list to ask accept the name here and fail on it when the SQL runs. -#}
@@ -125,18 +121,18 @@
 {%- endmacro %}
 
 {% macro postgres__dwell_time_zone_exists(value) -%}
-    {%- set found = run_query("select count(*) from pg_timezone_names where name = " ~ dwell_string_literal(value)) -%}
+    {%- set found = run_query("select count(*) from pg_timezone_names where name = " ~ dbt.string_literal(value)) -%}
     {{ return(found.columns[0].values()[0] > 0) }}
 {%- endmacro %}
 
 {#- Spark resolves zone names with java.time: ask the JVM for its zone ids (a set, printed as "[id, id, ...]"). -#}
 {% macro spark__dwell_time_zone_exists(value) -%}
     {%- set found = run_query("select array_contains(split(translate(reflect('java.time.ZoneId', 'getAvailableZoneIds'), "
-                              ~ "'[]', ''), ', '), " ~ dwell_string_literal(value) ~ ")") -%}
+                              ~ "'[]', ''), ', '), " ~ dbt.string_literal(value) ~ ")") -%}
     {{ return(found.columns[0].values()[0]) }}
 {%- endmacro %}
 
 {% macro duckdb__dwell_time_zone_exists(value) -%}
-    {%- set found = run_query("select count(*) from pg_timezone_names() where name = " ~ dwell_string_literal(value)) -%}
+    {%- set found = run_query("select count(*) from pg_timezone_names() where name = " ~ dbt.string_literal(value)) -%}
     {{ return(found.columns[0].values()[0] > 0) }}
 {%- endmacro %}

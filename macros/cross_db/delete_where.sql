@@ -52,7 +52,7 @@
 
 {#- A partition value as a SQL literal (the partition columns are dates and load ids; null is a partition too). -#}
 {% macro dwell_spark_partition_value(value) -%}
-    {{ return('null' if value is none else dwell_string_literal(value | string)) }}
+    {{ return('null' if value is none else dbt.string_literal(value | string)) }}
 {%- endmacro %}
 
 {#- A condition: the row lies in one of the partitions of column with these values. -#}

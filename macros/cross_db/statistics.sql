@@ -16,12 +16,6 @@
     quantile_cont({{ expression }}, {{ fraction }})
 {%- endmacro %}
 
-{#- Whole microseconds of a seconds value that is whole microseconds (durations, gaps): exact comparisons with
-    configured thresholds, free of double rounding. -#}
-{% macro dwell_seconds_to_microseconds(seconds) -%}
-    cast(round({{ seconds }} * 1000000) as bigint)
-{%- endmacro %}
-
 {#- A short label for a number of seconds: whole hours as 2h, whole minutes as 5m, else seconds (10s, 0.5s). -#}
 {% macro dwell_duration_label(seconds) -%}
     {%- if seconds > 0 and seconds % 3600 == 0 -%}{{ (seconds / 3600) | int }}h

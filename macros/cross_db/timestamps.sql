@@ -76,12 +76,6 @@
     {{ target.schema }}.dwell_last_non_null({{ value }})
 {%- endmacro %}
 
-{#- The divisor from microseconds to seconds: a double, so that the quotient is one on every engine (an integer over
-    1000000.0 is a decimal on some). -#}
-{% macro dwell_microseconds_per_second() -%}
-    cast(1000000 as {{ dwell_type_double() }})
-{%- endmacro %}
-
 {#- Sum of durations in seconds that are whole microseconds, exact and independent of row order (a plain sum of
     doubles is not, so incremental and full builds could differ in the last bits). -#}
 {% macro dwell_sum_seconds(seconds) -%}

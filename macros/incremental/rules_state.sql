@@ -195,7 +195,7 @@
             insert into {{ dwell_rules_state_relation() }} (node_name, rules, recorded_at, invocation_id)
             values
             {%- for name, rules in rows %}
-            ({{ dwell_string_literal(name) }}, {{ dwell_string_literal(rules) }}, {{ dbt.current_timestamp() }}, '{{ invocation_id }}'){% if not loop.last %},{% endif %}
+            ({{ dbt.string_literal(name) }}, {{ dbt.string_literal(rules) }}, {{ dbt.current_timestamp() }}, '{{ invocation_id }}'){% if not loop.last %},{% endif %}
             {%- endfor %}
         {%- endset -%}
         {%- do run_query(insert) -%}

@@ -53,3 +53,24 @@
         stype = anyelement
     );
 {%- endmacro %}
+
+{% macro spark__dwell_create_functions() -%}
+    {%- if execute -%}
+        {%- set types = {'source_file_size': 'bigint', 'source_file_modified_at': 'timestamp',
+                         'source_line_number': 'bigint', 'retracted_file_size': 'bigint',
+                         'retracted_file_modified_at': 'timestamp'} -%}
+        {%- do run_query('create schema if not exists landing') -%}
+        {%- for table, columns in dwell_spark_landing_tables().items() -%}
+            {%- set definitions = [] -%}
+            {%- for column in columns -%}
+                {%- do definitions.append(column ~ ' ' ~ types.get(column, 'string')) -%}
+            {%- endfor -%}
+            {%- do dwell_spark_folder_table('landing.' ~ table, definitions, 'landing/' ~ table) -%}
+        {%- endfor -%}
+        {#- The session alerts' deliveries, one Parquet file each (orchestration/alerts.py). -#}
+        {%- do run_query('create schema if not exists delivery') -%}
+        {%- do dwell_spark_folder_table('delivery.alert_deliveries',
+                                        ['alert_id string', 'delivered_at timestamp', 'http_status int'],
+                                        'delivery/alert_deliveries') -%}
+    {%- endif -%}
+{%- endmacro %}

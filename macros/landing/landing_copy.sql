@@ -1,9 +1,8 @@
-{#- The landing directory on an engine that cannot read files (the default; Postgres). orchestration/landing_copy.py
-    runs dwell_export_landing on a scratch DuckDB file, which reads the directory with the DuckDB readers of
-    macros/landing.sql, and copies what it writes into the landing schema's tables; the engine's models then read
-    those tables. What they
-    read is what the DuckDB readers would have read: the rows of the event files now in the directory, with the
-    same file errors and non-text columns. -#}
+{#- The landing directory copied for an engine that cannot read it (Postgres, Spark; README "Other engines"):
+    orchestration/landing_copy.py runs dwell_export_landing on a scratch DuckDB database, which reads the directory with
+    the DuckDB readers (landing_reader.sql, dimensions.sql, retractions.sql), and copies what it writes into the
+    engine's landing tables; the default__ readers then read those tables, so the engine reads what DuckDB would have
+    read, file errors and non-text columns included. -#}
 
 {#- A run-operation on the duckdb target. Writes into out_dir, as file_format (csv or parquet) files: event_files,
     every file now under the landing directory's events/ but files in flight (source_file, source_file_size,
@@ -16,7 +15,7 @@
         {{ exceptions.raise_compiler_error('dwell_export_landing reads the landing directory on the duckdb target, not ' ~ target.type) }}
     {%- endif -%}
     {%- set loaded_files -%}
-        read_csv({{ dwell_string_literal(loaded_files_csv) }}, header = true, columns = {
+        read_csv({{ dbt.string_literal(loaded_files_csv) }}, header = true, columns = {
             'source_file': 'VARCHAR', 'source_file_size': 'BIGINT', 'source_file_modified_at': 'TIMESTAMP'})
     {%- endset -%}
     {#- The landing tables hold text, as every engine's reader of them expects: typed timestamps go out as text. -#}
@@ -43,48 +42,10 @@
         {{ exceptions.raise_compiler_error('dwell_export_landing writes csv or parquet, not ' ~ file_format) }}
     {%- endif -%}
     {%- for name, query in exports.items() -%}
-        {%- do run_query('copy (' ~ query ~ ') to ' ~ dwell_string_literal(out_dir ~ '/' ~ name ~ '.' ~ file_format)
+        {%- do run_query('copy (' ~ query ~ ') to ' ~ dbt.string_literal(out_dir ~ '/' ~ name ~ '.' ~ file_format)
                          ~ ' ' ~ options[file_format]) -%}
     {%- endfor -%}
 {% endmacro %}
-
-{#- The rows of the event files now in the landing directory, from the landing tables, skipping the files
-    already_loaded holds with the same size and modification time: the rows the DuckDB reader gives, with typed
-    timestamps as text. -#}
-{% macro default__dwell_read_landed_events(already_loaded) -%}
-    {%- set landing = source('landing', 'events') -%}
-    select
-        {%- for column in dwell_event_columns() %}
-        landed.{{ column }},
-        {%- endfor %}
-        landed.source_file,
-        landed.source_format,
-        landed.source_line_number,
-        landed.raw_line,
-        landed.file_error,
-        landed.non_text_columns,
-        {%- for column in dwell_event_timestamp_columns() %}
-        cast(null as {{ dbt.type_timestamp() }}) as {{ column }}_timestamp,
-        {%- endfor %}
-        landed.source_file_size,
-        landed.source_file_modified_at,
-        '{{ invocation_id }}' as load_id,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as loaded_at
-    from {{ landing }} as landed
-    inner join {{ landing.incorporate(path={'identifier': 'event_files'}) }} as present
-        on present.source_file = landed.source_file
-        and present.source_file_size = landed.source_file_size
-        and present.source_file_modified_at = landed.source_file_modified_at
-    {%- if already_loaded is not none %}
-    where {{ dwell_file_not_loaded(already_loaded, 'landed.source_file', 'landed.source_file_size',
-        'landed.source_file_modified_at') }}
-    {%- endif %}
-{%- endmacro %}
-
-{% macro default__dwell_read_dimension(name, columns) -%}
-    select {{ columns | join(', ') }}
-    from {{ source('landing', 'dimensions').incorporate(path={'identifier': name}) }}
-{%- endmacro %}
 
 {#- The spark target's landing tables: Parquet tables on the files `dwell copy-landing` writes under
     DWELL_SPARK_DIR/landing (orchestration/landing_copy.py), one folder per table. Declared with their columns, so
@@ -113,7 +74,7 @@
     DWELL_SPARK_DIR_URI changed moves with it, and one declared before a column was added gains it (null in the files
     written before). Refreshed, since Spark keeps a table's file list. -#}
 {% macro dwell_spark_folder_table(table, definitions, path) -%}
-    {%- set location = dwell_string_literal(dwell_spark_location(path)) -%}
+    {%- set location = dbt.string_literal(dwell_spark_location(path)) -%}
     {%- do run_query('create table if not exists ' ~ table ~ ' (' ~ definitions | join(', ')
                      ~ ') using parquet location ' ~ location) -%}
     {%- do run_query('alter table ' ~ table ~ ' set location ' ~ location) -%}
@@ -128,23 +89,3 @@
     {%- do run_query('refresh table ' ~ table) -%}
 {%- endmacro %}
 
-{% macro spark__dwell_create_functions() -%}
-    {%- if execute -%}
-        {%- set types = {'source_file_size': 'bigint', 'source_file_modified_at': 'timestamp',
-                         'source_line_number': 'bigint', 'retracted_file_size': 'bigint',
-                         'retracted_file_modified_at': 'timestamp'} -%}
-        {%- do run_query('create schema if not exists landing') -%}
-        {%- for table, columns in dwell_spark_landing_tables().items() -%}
-            {%- set definitions = [] -%}
-            {%- for column in columns -%}
-                {%- do definitions.append(column ~ ' ' ~ types.get(column, 'string')) -%}
-            {%- endfor -%}
-            {%- do dwell_spark_folder_table('landing.' ~ table, definitions, 'landing/' ~ table) -%}
-        {%- endfor -%}
-        {#- The session alerts' deliveries, one Parquet file each (orchestration/alerts.py). -#}
-        {%- do run_query('create schema if not exists delivery') -%}
-        {%- do dwell_spark_folder_table('delivery.alert_deliveries',
-                                        ['alert_id string', 'delivered_at timestamp', 'http_status int'],
-                                        'delivery/alert_deliveries') -%}
-    {%- endif -%}
-{%- endmacro %}

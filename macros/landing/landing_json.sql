@@ -26,7 +26,7 @@
         filename = true,
         columns = {
             {%- for column, type in dwell_json_column_types().items() %}
-            {{ dwell_string_literal(column) }}: '{{ type }}'{% if not loop.last %},{% endif %}
+            {{ dbt.string_literal(column) }}: '{{ type }}'{% if not loop.last %},{% endif %}
             {%- endfor %}
         }
     )
@@ -61,7 +61,7 @@
         from (
             values
             {%- for path in paths %}
-            ({{ dwell_string_literal(path) }}){% if not loop.last %},{% endif %}
+            ({{ dbt.string_literal(path) }}){% if not loop.last %},{% endif %}
             {%- endfor %}
         ) as reread (filename)
 
@@ -87,7 +87,7 @@
         select
             *,
             case
-                when is_object then json_transform(text, {{ dwell_string_literal(dwell_json_column_types() | tojson) }})
+                when is_object then json_transform(text, {{ dbt.string_literal(dwell_json_column_types() | tojson) }})
             end as fields
         from checked
 

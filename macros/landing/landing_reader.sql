@@ -37,7 +37,7 @@
     {%- set query -%}
         select distinct file from (
         {%- for pattern in patterns %}
-            select file from glob({{ dwell_string_literal(pattern) }}){% if not loop.last %} union all{% endif %}
+            select file from glob({{ dbt.string_literal(pattern) }}){% if not loop.last %} union all{% endif %}
         {%- endfor %}
         ) order by file
     {%- endset -%}
@@ -45,7 +45,7 @@
 {%- endmacro %}
 
 {% macro dwell_file_list(files) -%}
-    [{% for file in files %}{{ dwell_string_literal(file) }}{% if not loop.last %}, {% endif %}{% endfor %}]
+    [{% for file in files %}{{ dbt.string_literal(file) }}{% if not loop.last %}, {% endif %}{% endfor %}]
 {%- endmacro %}
 
 {#- Lower-cased column name -> type of a file reader expression. -#}
@@ -158,7 +158,7 @@
         select distinct lower(split_part(path_in_schema, ', ', 1)) as column_name, file_name
         from parquet_metadata({{ dwell_file_list(files) }})
         where lower(split_part(path_in_schema, ', ', 1)) in (
-            {%- for column in dwell_event_text_columns() %}{{ dwell_string_literal(column) }}{% if not loop.last %}, {% endif %}{% endfor -%}
+            {%- for column in dwell_event_text_columns() %}{{ dbt.string_literal(column) }}{% if not loop.last %}, {% endif %}{% endfor -%}
         )
             and (path_in_schema like '%, %' or type <> 'BYTE_ARRAY')
         order by all
@@ -236,7 +236,7 @@
             from (
                 values
                 {%- for file in unreadable_files %}
-                ({{ dwell_string_literal(file.source_file) }}, {{ dwell_string_literal(file.source_format) }}, {{ dwell_string_literal(file.file_error) }}){% if not loop.last %},{% endif %}
+                ({{ dbt.string_literal(file.source_file) }}, {{ dbt.string_literal(file.source_format) }}, {{ dbt.string_literal(file.file_error) }}){% if not loop.last %},{% endif %}
                 {%- endfor %}
             ) as unreadable (path, source_format, file_error)
         {%- endset -%}
@@ -256,7 +256,7 @@
         inner join (
             values
             {%- for file in files %}
-            ({{ dwell_string_literal(file.source_file) }}, {{ file.source_file_size }}, {{ file.modified_us }}){% if not loop.last %},{% endif %}
+            ({{ dbt.string_literal(file.source_file) }}, {{ file.source_file_size }}, {{ file.modified_us }}){% if not loop.last %},{% endif %}
             {%- endfor %}
         ) as files (path, size, modified_us)
             on rows_read.source_file = files.path
@@ -283,86 +283,35 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Dimension name -> its contract columns (README "Raw-data contract"). -#}
-{% macro dwell_dimension_columns() -%}
-    {{ return({
-        'organizations': ['organization_id', 'name', 'domain', 'plan', 'created_at'],
-        'users': ['user_id', 'email', 'first_name', 'last_name', 'company', 'organization_id', 'registered_at'],
-        'workspaces': ['workspace_id', 'name', 'organization_id', 'owner_user_id', 'created_at'],
-        'workspace_members': ['workspace_id', 'user_id', 'role', 'invited_at'],
-    }) }}
-{%- endmacro %}
-
-{#- One optional dimension file set: <landing>/<name>.csv|.parquet or <landing>/<name>/**. All columns as text. -#}
-{% macro dwell_read_dimension(name) -%}
-    {{ return(adapter.dispatch('dwell_read_dimension', 'dwell')(name, dwell_dimension_columns()[name])) }}
-{%- endmacro %}
-
-{% macro duckdb__dwell_read_dimension(name, columns) -%}
-    {%- set root = dwell_landing_dir() -%}
-    {%- set csv_files = dwell_find_files([root ~ '/' ~ name ~ '.csv', root ~ '/' ~ name ~ '/**/*.csv']) -%}
-    {%- set parquet_files = dwell_find_files([root ~ '/' ~ name ~ '.parquet', root ~ '/' ~ name ~ '/**/*.parquet']) -%}
-    {%- set readers = [] -%}
-    {%- if csv_files -%}
-        {%- do readers.append('read_csv(' ~ dwell_file_list(csv_files) ~ ', header = true, all_varchar = true, union_by_name = true)') -%}
-    {%- endif -%}
-    {%- if parquet_files -%}
-        {%- do readers.append('read_parquet(' ~ dwell_file_list(parquet_files) ~ ', union_by_name = true)') -%}
-    {%- endif -%}
-    {%- set branches = [] -%}
-    {%- for reader in readers -%}
-        {%- set available = dwell_reader_columns(reader) -%}
-        {%- set branch -%}
-            select
-                {%- for column in columns %}
-                {{ dwell_text_column(column, available) }} as {{ column }}{% if not loop.last %},{% endif %}
-                {%- endfor %}
-            from {{ reader }}
-        {%- endset -%}
-        {%- do branches.append(branch) -%}
-    {%- endfor -%}
-    {%- if branches -%}
-        {{ branches | join('\nunion all\n') }}
-    {%- else -%}
-        select
-            {%- for column in columns %}
-            cast(null as varchar) as {{ column }}{% if not loop.last %},{% endif %}
-            {%- endfor %}
-        where false
-    {%- endif -%}
-{%- endmacro %}
-
-{#- The event ids of this load that stg_landed_events already holds, as a list, or none when there are more than
-    `limit` (then the model joins instead). With a literal list, the scan for their earlier copies can read the wide
-    columns only where an id matches (dwell_few_rows_where), instead of for all of history. -#}
-{% macro dwell_earlier_copy_ids(limit) -%}
-    {%- if not execute -%}{{ return(none) }}{%- endif -%}
-    {%- set query -%}
-        select distinct event_id
-        from {{ this }}
-        where event_id in (
-            select nullif(trim(event_id), '')
-            from {{ ref('base_landing_events') }}
-            where load_id = '{{ invocation_id }}'
-        )
-        limit {{ limit + 1 }}
-    {%- endset -%}
-    {%- set ids = run_query(query).columns[0].values() | list -%}
-    {{ return(none if ids | length > limit else ids) }}
-{%- endmacro %}
-
-{#- A where clause for the few rows of relation for which condition holds, on one column. -#}
-{% macro dwell_few_rows_where(relation, condition) -%}
-    {{ return(adapter.dispatch('dwell_few_rows_where', 'dwell')(relation, condition)) }}
-{%- endmacro %}
-
-{% macro default__dwell_few_rows_where(relation, condition) -%}
-    {{ condition }}
-{%- endmacro %}
-
-{#- DuckDB plans a long in-list as a join, which reads every column of every row. The row ids of the matches, found
-    by reading the condition's column alone, become a filter the second scan applies before it reads the other
-    columns (both scans see one snapshot, so the row ids agree). -#}
-{% macro duckdb__dwell_few_rows_where(relation, condition) -%}
-    rowid in (select rowid from {{ relation }} where {{ condition }})
+{#- The rows of the event files now in the landing directory, from the landing tables, skipping the files
+    already_loaded holds with the same size and modification time: the rows the DuckDB reader gives, with typed
+    timestamps as text. -#}
+{% macro default__dwell_read_landed_events(already_loaded) -%}
+    {%- set landing = source('landing', 'events') -%}
+    select
+        {%- for column in dwell_event_columns() %}
+        landed.{{ column }},
+        {%- endfor %}
+        landed.source_file,
+        landed.source_format,
+        landed.source_line_number,
+        landed.raw_line,
+        landed.file_error,
+        landed.non_text_columns,
+        {%- for column in dwell_event_timestamp_columns() %}
+        cast(null as {{ dbt.type_timestamp() }}) as {{ column }}_timestamp,
+        {%- endfor %}
+        landed.source_file_size,
+        landed.source_file_modified_at,
+        '{{ invocation_id }}' as load_id,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as loaded_at
+    from {{ landing }} as landed
+    inner join {{ landing.incorporate(path={'identifier': 'event_files'}) }} as present
+        on present.source_file = landed.source_file
+        and present.source_file_size = landed.source_file_size
+        and present.source_file_modified_at = landed.source_file_modified_at
+    {%- if already_loaded is not none %}
+    where {{ dwell_file_not_loaded(already_loaded, 'landed.source_file', 'landed.source_file_size',
+        'landed.source_file_modified_at') }}
+    {%- endif %}
 {%- endmacro %}

@@ -34,7 +34,7 @@
 {% macro dwell_retracted_source_file(retracted_file) -%}
     {%- set root = dwell_landing_dir() -%}
     {%- set path_start = (root ~ '/retracted/') | length + 1 -%}
-    {{ dbt.concat([dwell_string_literal(root ~ '/events/'), 'substring(' ~ retracted_file ~ ', ' ~ path_start ~ ')']) }}
+    {{ dbt.concat([dbt.string_literal(root ~ '/events/'), 'substring(' ~ retracted_file ~ ', ' ~ path_start ~ ')']) }}
 {%- endmacro %}
 
 {#- A row of base_landing_events (alias `landed`) that a retraction (alias `retraction`) takes back: from the retracted

@@ -9,13 +9,14 @@
     {{ return(categories) }}
 {%- endmacro %}
 
-{#- The inactivity timeout of category sessions in seconds: activity_timeout_seconds, or when null the session timeout. -#}
-{% macro dwell_activity_timeout_seconds() -%}
+{#- The inactivity timeout of category sessions in microseconds: activity_timeout_seconds, or when null the session
+    timeout. -#}
+{% macro dwell_activity_timeout_us() -%}
     {%- set value = var('activity_timeout_seconds', none) -%}
     {%- if value is none -%}
-        {{ return(dwell_seconds_setting('session_timeout_seconds', var('session_timeout_seconds'))) }}
+        {{ return(dwell_session_rules().timeout_us) }}
     {%- endif -%}
-    {{ return(dwell_seconds_setting('activity_timeout_seconds', value)) }}
+    {{ return(dwell_microseconds(dwell_seconds_setting('activity_timeout_seconds', value))) }}
 {%- endmacro %}
 
 {#- An interval '<N> day(s)|week(s)|month(s)|year(s)' (N >= 1) as (N, unit). -#}
@@ -36,47 +37,11 @@
     {{ return(modules.datetime.date(parts[0] | int, parts[1] | int, parts[2] | int)) }}
 {%- endmacro %}
 
-{#- day + months calendar months, clamped to the month's last day (Jan 31 + 1 month = Feb 28 or 29). -#}
-{% macro dwell_add_months(day, months) -%}
-    {%- set index = day.year * 12 + day.month - 1 + months -%}
-    {%- set year = index // 12 -%}
-    {%- set month = index % 12 + 1 -%}
-    {%- set next_month_start = modules.datetime.date(year + (month // 12), month % 12 + 1, 1) -%}
-    {%- set month_length = (next_month_start - modules.datetime.timedelta(days=1)).day -%}
-    {{ return(modules.datetime.date(year, month, [day.day, month_length] | min)) }}
-{%- endmacro %}
-
-{#- The bucket edges of [start, end): bucket i starts at start + i intervals (months and years counted from start,
-    not from the previous bucket), the last one ends at end. A list of (start, end) date pairs. -#}
-{% macro dwell_activity_buckets(start, end, interval) -%}
-    {%- set count, unit = dwell_activity_interval(interval) -%}
-    {%- set buckets = [] -%}
-    {#- An upper bound on the bucket count; starts at or after end are skipped. -#}
-    {%- if unit in ('day', 'week') -%}
-        {%- set bound = (end - start).days // (count * (7 if unit == 'week' else 1)) + 1 -%}
-    {%- else -%}
-        {%- set bound = ((end.year - start.year) * 12 + end.month - start.month) // (count * (12 if unit == 'year' else 1)) + 1 -%}
-    {%- endif -%}
-    {%- for index in range(bound) -%}
-        {%- set step = count * index -%}
-        {%- if unit == 'day' -%}{%- set bucket_start = start + modules.datetime.timedelta(days=step) -%}
-        {%- elif unit == 'week' -%}{%- set bucket_start = start + modules.datetime.timedelta(days=7 * step) -%}
-        {%- elif unit == 'month' -%}{%- set bucket_start = dwell_add_months(start, step) -%}
-        {%- else -%}{%- set bucket_start = dwell_add_months(start, 12 * step) -%}
-        {%- endif -%}
-        {%- if bucket_start < end -%}
-            {%- if buckets -%}{%- do buckets[-1].append(bucket_start) -%}{%- endif -%}
-            {%- do buckets.append([bucket_start]) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- do buckets[-1].append(end) -%}
-    {{ return(buckets) }}
-{%- endmacro %}
-
 {#- "Active <category> users from start to end, by interval": a query (use it as a subquery, in an analysis or a
     model) over fct_user_activity_daily. One row per bucket and active user (is_total false), and one row per user
     for the whole range [start, end) (is_total true, bucket_start = start, bucket_end = end). Buckets are half-open
-    UTC date ranges aligned to start, the last clipped to end (see dwell_activity_buckets); activity counts in the
+    UTC date ranges aligned to start: bucket i starts at start + i intervals (months and years counted from start,
+    clamped to a month's last day, not from the previous bucket), the last one ends at end. Activity counts in the
     bucket of its activity_date. organization_id none: every organization (a user's activity in several is summed).
     Columns: is_total, bucket_start, bucket_end, user_id, active_seconds, event_count, session_count. -#}
 {% macro dwell_activity_report(start, end, interval, category, organization_id=none) -%}
@@ -92,27 +57,44 @@
     {%- if category not in dwell_activity_categories() + ['any'] -%}
         {{ exceptions.raise_compiler_error("dwell_activity_report: category must be any or one of activity_categories " ~ dwell_activity_categories() ~ ", got: " ~ category) }}
     {%- endif -%}
-    {%- set buckets = dwell_activity_buckets(start_date, end_date, interval) -%}
+    {%- set step, unit = dwell_activity_interval(interval) -%}
     with dwell_activity as (
 
         select *
         from {{ ref('fct_user_activity_daily') }}
-        where category = {{ dwell_string_literal(category) }}
+        where category = {{ dbt.string_literal(category) }}
             and activity_date >= cast('{{ start_date }}' as date)
             and activity_date < cast('{{ end_date }}' as date)
             {%- if organization_id is not none %}
-            and organization_id = {{ dwell_string_literal(organization_id) }}
+            and organization_id = {{ dbt.string_literal(organization_id) }}
             {%- endif %}
+
+    ),
+
+    -- One row per unit from start, every step-th of which starts a bucket.
+    dwell_units as (
+
+        {{ dbt.date_spine(unit, "cast('" ~ start_date ~ "' as date)", "cast('" ~ end_date ~ "' as date)") | indent(8) }}
+
+    ),
+
+    dwell_bucket_starts as (
+
+        select cast(date_{{ unit }} as date) as bucket_start
+        from (
+            select date_{{ unit }}, row_number() over (order by date_{{ unit }}) - 1 as units_from_start
+            from dwell_units
+        ) as numbered
+        where units_from_start % {{ step }} = 0
 
     ),
 
     dwell_buckets as (
 
-        {% for bucket in buckets -%}
-        select cast('{{ bucket[0] }}' as date) as bucket_start, cast('{{ bucket[1] }}' as date) as bucket_end
-        {% if not loop.last %}union all
-        {% endif %}
-        {%- endfor %}
+        select
+            bucket_start,
+            coalesce(lead(bucket_start) over (order by bucket_start), cast('{{ end_date }}' as date)) as bucket_end
+        from dwell_bucket_starts
 
     ),
 

@@ -9,7 +9,7 @@
 {#- A UTC timestamp as wall-clock time in a zone (zone: a SQL literal). In UTC itself nothing is converted: per row,
     a conversion costs more than the rest of a period report's work. -#}
 {% macro dwell_utc_to_local(timestamp, zone) -%}
-    {%- if zone == dwell_string_literal('UTC') -%}{{ return(timestamp) }}{%- endif -%}
+    {%- if zone == dbt.string_literal('UTC') -%}{{ return(timestamp) }}{%- endif -%}
     {{ return(adapter.dispatch('dwell_utc_to_local', 'dwell')(timestamp, zone)) }}
 {%- endmacro %}
 
@@ -27,7 +27,7 @@
 
 {#- Wall-clock time in a zone as a UTC timestamp. -#}
 {% macro dwell_local_to_utc(timestamp, zone) -%}
-    {%- if zone == dwell_string_literal('UTC') -%}{{ return(timestamp) }}{%- endif -%}
+    {%- if zone == dbt.string_literal('UTC') -%}{{ return(timestamp) }}{%- endif -%}
     {{ return(adapter.dispatch('dwell_local_to_utc', 'dwell')(timestamp, zone)) }}
 {%- endmacro %}
 

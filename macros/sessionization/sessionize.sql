@@ -16,30 +16,10 @@
     event_number_in_session, seconds_since_previous_event, seconds_since_session_start,
     is_last_event_in_session, occurred_us. -#}
 
-{% macro dwell_sessionize(events, partition_by, timeout_seconds, restart_events, end_events, max_length_seconds, segment_by=[]) -%}
-    {%- set partition_by = dwell_session_partition(partition_by) -%}
-    {%- set timeout_us = dwell_microseconds(dwell_seconds_setting('session_timeout_seconds', timeout_seconds)) -%}
-    {%- set max_length = dwell_seconds_setting('session_max_length_seconds', max_length_seconds, allow_disable=true) -%}
-    {%- set max_length_us = none if max_length is none else dwell_microseconds(max_length) -%}
+{% macro dwell_sessionize(events, rules, segment_by=[]) -%}
     {%- set segment_by = dwell_identifier_list('segment_by', segment_by) if segment_by else [] -%}
-    {{ return(adapter.dispatch('dwell_sessionize', 'dwell')(events, partition_by, segment_by, timeout_us, restart_events, end_events, max_length_us)) }}
-{%- endmacro %}
-
-{% macro dwell_microseconds(seconds) -%}
-    {%- set microseconds = (seconds * 1000000) | round | int -%}
-    {%- if microseconds < 1 -%}
-        {{ exceptions.raise_compiler_error("A session duration must be at least one microsecond, got " ~ seconds ~ " s") }}
-    {%- endif -%}
-    {{ return(microseconds) }}
-{%- endmacro %}
-
-{#- Sessions are always per actor: the partition must include user_id. -#}
-{% macro dwell_session_partition(partition_by) -%}
-    {%- set columns = dwell_identifier_list('session_partition_by', partition_by) -%}
-    {%- if 'user_id' not in columns -%}
-        {{ exceptions.raise_compiler_error("session_partition_by must include user_id, got: " ~ columns) }}
-    {%- endif -%}
-    {{ return(columns) }}
+    {{ return(adapter.dispatch('dwell_sessionize', 'dwell')(events, rules.partition_by, segment_by, rules.timeout_us,
+                                                            rules.restart_events, rules.end_events, rules.max_length_us)) }}
 {%- endmacro %}
 
 {#- Each window pass sorts every event with all its columns, so the passes are as few as the rules allow: one for
@@ -177,11 +157,10 @@
     as the session's first event has it. For a caller that needs only these, it is one window pass where
     dwell_sessionize makes two and the caller then groups every event: a session's first and last events are the
     only ones it keeps, and each session's pair is matched in a pass over those alone. -#}
-{% macro dwell_session_bounds(events, partition_by, timeout_seconds, restart_events, end_events, first_event_columns=[]) -%}
-    {%- set partition_by = dwell_session_partition(partition_by) -%}
-    {%- set timeout_us = dwell_microseconds(dwell_seconds_setting('session_timeout_seconds', timeout_seconds)) -%}
+{% macro dwell_session_bounds(events, rules, first_event_columns=[]) -%}
     {%- set first_event_columns = dwell_identifier_list('first_event_columns', first_event_columns) if first_event_columns else [] -%}
-    {{ return(adapter.dispatch('dwell_session_bounds', 'dwell')(events, partition_by, timeout_us, restart_events, end_events, first_event_columns)) }}
+    {{ return(adapter.dispatch('dwell_session_bounds', 'dwell')(events, rules.partition_by, rules.timeout_us,
+                                                                rules.restart_events, rules.end_events, first_event_columns)) }}
 {%- endmacro %}
 
 {% macro default__dwell_session_bounds(events, partition_by, timeout_us, restart_events, end_events, first_event_columns) -%}
@@ -288,10 +267,9 @@
 
     With segment_by (see dwell_sessionize), "next session" means the next in the segment, and after a segment's
     last session, the one whose start reason next_start_reason_column holds (null: none follows). -#}
-{% macro dwell_session_summary(session_events, partition_by, timeout_seconds, end_events, newest_event_at, first_non_null_columns=[], segment_by=[], next_start_reason_column=none) -%}
-    {%- set partition_by = dwell_session_partition(partition_by) -%}
+{% macro dwell_session_summary(session_events, rules, newest_event_at, first_non_null_columns=[], segment_by=[], next_start_reason_column=none) -%}
+    {%- set partition_by, timeout_us, end_events = rules.partition_by, rules.timeout_us, rules.end_events -%}
     {%- set segment_by = dwell_identifier_list('segment_by', segment_by) if segment_by else [] -%}
-    {%- set timeout_us = dwell_microseconds(dwell_seconds_setting('session_timeout_seconds', timeout_seconds)) -%}
     {%- set partition = partition_by | join(', ') -%}
     {%- set segment_partition = (partition_by + segment_by) | join(', ') -%}
     with dwell_grouped as (

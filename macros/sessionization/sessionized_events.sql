@@ -5,7 +5,8 @@
     changes (is_changed). -#}
 {% macro dwell_sessionized_events() -%}
 
-{%- set partition_by = dwell_session_partition(var('session_partition_by')) %}
+{%- set rules = dwell_session_rules() %}
+{%- set partition_by = rules.partition_by %}
 {%- set full_build = dwell_rebuild_mode() == 'full' %}
 
 -- depends_on: {{ ref('int_session_rebuild_scope') }}
@@ -76,15 +77,7 @@ scoped_events as (
 
 sessionized as (
 
-    {{ dwell_sessionize(
-        'scoped_events',
-        partition_by=var('session_partition_by'),
-        timeout_seconds=var('session_timeout_seconds'),
-        restart_events=dwell_string_list_setting('session_restart_events', var('session_restart_events')),
-        end_events=dwell_string_list_setting('session_end_events', var('session_end_events')),
-        max_length_seconds=var('session_max_length_seconds'),
-        segment_by=['rebuild_segment'],
-    ) }}
+    {{ dwell_sessionize('scoped_events', rules, segment_by=['rebuild_segment']) }}
 
 ),
 

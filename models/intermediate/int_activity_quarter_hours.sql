@@ -1,8 +1,6 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
     partition_by=dwell_spark_partition_by('session_date'),
-    on_schema_change='fail',
     pre_hook="{{ dwell_delete_changed_sessions() }}",
 ) }}
 

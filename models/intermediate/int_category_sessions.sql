@@ -1,8 +1,6 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
     partition_by=dwell_spark_partition_by('activity_date'),
-    on_schema_change='fail',
     pre_hook="{{ dwell_delete_changed_sessions() }}",
 ) }}
 
@@ -35,13 +33,10 @@ category_events as (
 
 sessions as (
 
-    {{ dwell_session_bounds(
-        'category_events',
-        partition_by=category_partition,
-        timeout_seconds=dwell_activity_timeout_seconds(),
-        restart_events=[],
-        end_events=[],
-    ) }}
+    {{ dwell_session_bounds('category_events', {
+        'partition_by': category_partition, 'timeout_us': dwell_activity_timeout_us(),
+        'restart_events': [], 'end_events': [],
+    }) }}
 
 ),
 

@@ -9,7 +9,7 @@
     every event in the window [DWELL_WINDOW_START, DWELL_WINDOW_END). A full build has one segment per partition:
     all of it. #}
 
-{%- set partition_by = dwell_session_partition(var('session_partition_by')) %}
+{%- set partition_by = dwell_session_rules().partition_by %}
 {%- set partition = partition_by | join(', ') %}
 {%- set window = dwell_partition_window() %}
 {%- set previous_events = dwell_previous_state('fct_session_events') %}

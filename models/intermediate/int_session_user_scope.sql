@@ -2,7 +2,7 @@
     in session order (null: all of them). Per user because session_number counts across the user's partitions.
     Besides the users of rebuilt partitions: users whose open session the newest data has concluded. #}
 
-{%- set timeout_us = dwell_microseconds(dwell_seconds_setting('session_timeout_seconds', var('session_timeout_seconds'))) %}
+{%- set timeout_us = dwell_session_rules().timeout_us %}
 
 -- depends_on: {{ ref('stg_events') }}
 

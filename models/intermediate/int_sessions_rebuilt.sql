@@ -6,7 +6,8 @@
 -- depends_on: {{ ref('int_session_user_scope') }}
 
 {% set full_build = dwell_rebuild_mode() == "full" %}
-{%- set timeout_us = dwell_microseconds(dwell_seconds_setting('session_timeout_seconds', var('session_timeout_seconds'))) %}
+{%- set rules = dwell_session_rules() %}
+{%- set timeout_us = rules.timeout_us %}
 
 -- Read by several CTEs: inlined, since DuckDB would otherwise write out every event first, which costs more than
 -- reading them again.
@@ -52,9 +53,7 @@ summarized as (
 
     {{ dwell_session_summary(
         'rebuilt_events',
-        partition_by=var('session_partition_by'),
-        timeout_seconds=var('session_timeout_seconds'),
-        end_events=dwell_string_list_setting('session_end_events', var('session_end_events')),
+        rules,
         newest_event_at='(select max(occurred_at) from staged_events)',
         first_non_null_columns=['workspace_id', 'organization_id'],
         segment_by=['rebuild_segment'],

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='append', full_refresh=false, on_schema_change='fail') }}
+{{ config(materialized='incremental', full_refresh=false) }}
 
 {# One row per retraction: a version of a file under <landing>/retracted/ found for the first time, the events/ path
    it takes back, and the load that recorded it. Kept across full refreshes: a retraction is history, and a full

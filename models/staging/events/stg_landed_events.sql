@@ -3,7 +3,6 @@
     incremental_strategy='delete+insert',
     partition_by=dwell_spark_partition_by('load_id'),
     unique_key='event_id',
-    on_schema_change='fail',
     pre_hook="{{ dwell_delete_retracted_rows() }}",
 ) }}
 
