@@ -33,7 +33,7 @@ from test_landing_first_contact import land_first_contact_files
 
 SESSION_MODELS = "+fct_sessions +fct_session_events"
 # Columns that identify a run or a load (ids, times), not data: they differ between any two warehouses.
-RUN_COLUMNS = {"load_id", "loaded_at", "run_id", "changed_at"}
+RUN_COLUMNS = {"load_id", "decided_in_load_id", "loaded_at", "run_id", "changed_at"}
 # The session marts, and the marts and intermediate tables an incremental run rebuilds per changed session.
 INCREMENTAL_MODELS = ("+fct_sessions +fct_session_events +dim_users +dim_workspaces +fct_micro_sessions "
                       "+fct_page_views +fct_session_metrics +int_activity_quarter_hours +int_category_sessions "

@@ -232,7 +232,7 @@ def build(project: Path, target: Path, dbt_vars: dict | None, *extra: str) -> st
 
 def table_rows(path: Path, table: str) -> list[tuple]:
     with duckdb.connect(str(path), read_only=True) as con:
-        columns = [row[0] for row in con.sql(f"describe {table}").fetchall() if row[0] != "load_id"]
+        columns = [row[0] for row in con.sql(f"describe {table}").fetchall() if row[0] not in ("load_id", "decided_in_load_id")]
         return con.sql(f"select {', '.join(columns)} from {table} order by all").fetchall()
 
 

@@ -26,7 +26,7 @@
 {%- endmacro %}
 
 {% macro dwell_rules_state_relation() -%}
-    {{ return(api.Relation.create(database=target.database, schema=generate_schema_name('staging', none) | trim,
+    {{ return(api.Relation.create(database=target.get('database'), schema=generate_schema_name('staging', none) | trim,
                                   identifier='dwell_rules_state')) }}
 {%- endmacro %}
 
