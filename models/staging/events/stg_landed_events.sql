@@ -9,6 +9,8 @@
 {%- set future_tolerance_us = dwell_microseconds(dwell_seconds_setting('future_skew_tolerance_seconds', var('future_skew_tolerance_seconds'))) %}
 {%- set lookup_list_limit = dwell_count_setting('duplicate_lookup_list_limit', var('duplicate_lookup_list_limit')) %}
 {%- set in_sample = dwell_user_in_sample('user_id') %}
+-- depends_on: {{ ref('stg_this_run') }}
+
 {#- The columns this table stores besides load_status: earlier copies are read back with them. #}
 {%- set stored_columns = ['event_id', 'occurred_at', 'received_at', 'user_id', 'event_name', 'organization_id',
     'workspace_id', 'project_id', 'platform', 'page', 'client_session_id', 'properties', 'occurred_at_raw',
