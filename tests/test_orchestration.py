@@ -77,6 +77,8 @@ def test_asset_graph_has_the_expected_keys_groups_partitions_and_checks():
         "marts/fct_workspace_memberships": "marts", "marts/rpt_user_period_activity": "marts",
         "marts/rpt_period_summary": "marts",
         "marts/fct_micro_sessions": "marts", "marts/fct_workspace_sessions": "marts",
+        "marts/sem_sessions": "semantic", "marts/sem_session_events": "semantic", "marts/sem_users": "semantic",
+        "marts/sem_workspace_sessions": "semantic", "marts/time_spine_daily": "semantic",
     }
     partitioned = {key.to_user_string() for key in graph.get_all_asset_keys() if graph.get(key).partitions_def}
     assert partitioned == {key.to_user_string() for key in dwell_daily_models.keys}
