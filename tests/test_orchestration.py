@@ -54,6 +54,7 @@ def test_asset_graph_has_the_expected_keys_groups_partitions_and_checks():
         "staging/event_catalog": "seeds",
         "staging/base_landing_events": "staging", "staging/base_landing_files_not_taken": "staging",
         "staging/stg_landed_events": "staging", "staging/stg_event_retractions": "staging",
+        "staging/stg_this_run": "staging",
         "intermediate/int_event_ids_changed": "intermediate",
         "staging/stg_events": "staging", "staging/stg_events_quarantined": "staging",
         "staging/stg_events_duplicates": "staging", "staging/stg_organizations": "staging",

@@ -13,7 +13,7 @@ from orchestration.dbt_invoke import DbtCommandError, run_dbt
 from orchestration.sample_data import generate_sample
 from orchestration.summary import summarize
 
-STAGING = "base_landing_events stg_landed_events stg_events"
+STAGING = "+stg_events"
 # Tables that depend only on the files and the vars (the load audit and the id changes record the runs).
 COMPARED = ["staging.stg_events", "staging.stg_events_duplicates", "staging.stg_users", "marts.fct_session_events",
             "marts.fct_sessions", "marts.fct_session_metrics", "marts.fct_page_views", "marts.fct_session_breaks",
