@@ -11,18 +11,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration import sample_data
 from orchestration.sample_data import generate_sample
+from orchestration.sample_data.catalog import background_events, event_names, platforms, property_fields
+from orchestration.sample_data.command import event_count, main
+from orchestration.sample_data.generator import SampleSummary
+from orchestration.sample_data.writer import event_columns
 
 small = {"users": 20, "days": 3}
 parquet_glob = "events/received_date=*/events.parquet"
 json_glob = "events/web/received_date=*/events.jsonl.gz"
-raw_json_columns = {column: "VARCHAR" for column in sample_data.event_columns}
+raw_json_columns = {column: "VARCHAR" for column in event_columns}
 bad_timestamps = ("not-a-timestamp", "2026-13-45T99:00:00Z")
-background_events = (
-    "app_installed", "app_uninstalled", "notification_sent", "notification_clicked", "utm_visited",
-    "identity_set", "identity_reset", "identity_error",
-)
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -40,9 +39,9 @@ def raw_json(con: duckdb.DuckDBPyConnection, landing: Path) -> duckdb.DuckDBPyRe
 
 def all_rows(con: duckdb.DuckDBPyConnection, landing: Path) -> duckdb.DuckDBPyRelation:
     """Every written row, both timestamps parsed (NULL where unparseable), properties as text."""
-    columns = ", ".join(sample_data.event_columns)
+    columns = ", ".join(event_columns)
     parsed = ", ".join(
-        f"TRY_CAST({c} AS TIMESTAMPTZ) AS {c}" if c.endswith("_at") else c for c in sample_data.event_columns
+        f"TRY_CAST({c} AS TIMESTAMPTZ) AS {c}" if c.endswith("_at") else c for c in event_columns
     )
     return con.sql(f"""
         SELECT {columns}, filename FROM read_parquet('{landing}/{parquet_glob}', filename = true)
@@ -70,7 +69,7 @@ def parse_iso(text: str) -> datetime.datetime:
     return instant if instant.tzinfo else instant.replace(tzinfo=datetime.UTC)
 
 
-def summary_counts(summary: sample_data.SampleSummary) -> tuple[int, ...]:
+def summary_counts(summary: SampleSummary) -> tuple[int, ...]:
     return (summary.events_written, summary.malformed_rows, summary.duplicate_rows, summary.late_rows,
             summary.users, summary.workspaces, summary.organizations)
 
@@ -159,7 +158,7 @@ def test_parquet_schema(small_sample):
     landing, _ = small_sample
     expected = pa.schema([
         (column, pa.timestamp("us", tz="UTC") if column.endswith("_at") else pa.string())
-        for column in sample_data.event_columns
+        for column in event_columns
     ])
     for path in landing.glob(parquet_glob):
         assert pq.read_schema(path).remove_metadata() == expected
@@ -257,8 +256,8 @@ def test_late_rows(default_sample):
 def test_every_event_name_appears_with_realistic_weights(default_sample):
     landing, _ = default_sample
     counts = dict(all_rows(connect(), landing).aggregate("event_name, count(*)").fetchall())
-    assert set(sample_data.event_names) <= set(counts)
-    assert set(sample_data.property_fields) == set(sample_data.event_names)
+    assert set(event_names) <= set(counts)
+    assert set(property_fields) == set(event_names)
     assert counts["ide_file_opened"] > 20 * counts["deploy_failed"]
     assert counts["page_view"] > 5 * counts["invitation_accepted"]
     assert counts["build_started"] > 5 * counts["factory_created"]
@@ -268,7 +267,7 @@ def test_column_values(default_sample):
     landing, _ = default_sample
     con = connect()
     rows = all_rows(con, landing).filter("event_id IS NOT NULL AND user_id IS NOT NULL AND event_name IS NOT NULL")
-    assert {p for (p,) in rows.project("platform").distinct().fetchall()} == set(sample_data.platforms)
+    assert {p for (p,) in rows.project("platform").distinct().fetchall()} == set(platforms)
     assert count(rows, "(page IS NOT NULL) <> (event_name = 'page_view')") == 0
     assert count(rows, "NOT json_valid(properties) OR json_type(properties::JSON) <> 'OBJECT'") == 0
     assert count(rows, "properties = '{}'") > 0
@@ -407,7 +406,7 @@ def test_regenerating_replaces_the_previous_sample(tmp_path):
 def test_command_line(tmp_path, capsys):
     arguments = ["--landing-dir", str(tmp_path), "--users", "10", "--days", "2", "--seed", "3",
                  "--start-date", "2026-01-05", "--events", "2k"]
-    assert sample_data.main(arguments) == 0
+    assert main(arguments) == 0
     output = capsys.readouterr().out.strip()
     assert "\n" not in output and re.search(r"wrote [\d,]+ events", output)
     assert sorted(partition_date(p) for p in tmp_path.glob(parquet_glob)) == [
@@ -417,4 +416,4 @@ def test_command_line(tmp_path, capsys):
 @pytest.mark.parametrize(("text", "expected"), [("10M", 10_000_000), ("500k", 500_000), ("1.5M", 1_500_000),
                                                 ("1234", 1234)])
 def test_event_count_suffixes(text, expected):
-    assert sample_data._count(text) == expected
+    assert event_count(text) == expected
