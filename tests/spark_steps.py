@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from orchestration.dbt_invoke import run_dbt
-from orchestration.landing_copy import copy_landing_to_spark
+from orchestration.engines.landing_copy import copy_landing_to_spark
 
 
 def export_tables(names: list[str], out_dir: Path) -> None:

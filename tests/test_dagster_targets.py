@@ -16,9 +16,9 @@ import duckdb
 import pytest
 
 from conftest import Warehouse
-from orchestration import alerts
+from orchestration.alerts.webhook import WEBHOOK_URL_VARIABLE
 from orchestration.dbt_invoke import run_dbt_in_child
-from orchestration.serving import MANIFEST_FILE, PARQUET_DIR
+from orchestration.serving.snapshot import MANIFEST_FILE, PARQUET_DIR
 from orchestration.settings import PROJECT_DIR
 from test_postgres import (  # noqa: F401 (fixtures)
     PostgresWarehouse, canonical_rows, land, postgres_server, postgres_warehouse, sample_without_its_last_day)
@@ -31,13 +31,15 @@ ENGINES = ("duckdb", "postgres", "spark")
 RUN_EVERY_ASSET = """
 import sys
 from dagster import DagsterInstance
-from orchestration import alerts, cli, pipeline
+from orchestration import cli, pipeline
+from orchestration.alerts.stores import alert_store
+from orchestration.alerts.webhook import deliver_new_alerts, webhook_url
 with DagsterInstance.ephemeral() as instance:
     pipeline.materialize_all(instance, full_refresh=False)
 cli.main(["summary"])
 if sys.argv[1:] == ["deliver-again"]:
-    with alerts.alert_store() as store:
-        report = alerts.deliver_new_alerts(store, alerts.webhook_url())
+    with alert_store() as store:
+        report = deliver_new_alerts(store, webhook_url())
     assert report.delivered == 0 and report.already_delivered > 0 and not report.failed, report
 """
 
@@ -68,7 +70,7 @@ def test_the_dagster_assets_on_postgres_and_spark_equal_duckdbs(
     environments = {
         engine: {**(spark_environment(tmp_path) if engine == "spark" else os.environ), "DWELL_TARGET": engine,
                  "DWELL_SERVING_DIR": str(tmp_path / f"serving-{engine}"),
-                 alerts.WEBHOOK_URL_VARIABLE: webhooks[engine].url}
+                 WEBHOOK_URL_VARIABLE: webhooks[engine].url}
         for engine in ENGINES
     }
     try:

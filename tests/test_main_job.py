@@ -1,6 +1,7 @@
 """The README's main job end to end on a small sample: every dbt data test runs inside this build."""
 
-from orchestration import cli, sample_data
+from orchestration import cli
+from orchestration.sample_data import generate_sample
 from orchestration.dbt_invoke import run_dbt
 from orchestration.summary import summarize
 
@@ -10,7 +11,7 @@ def test_main_job_builds_the_sample_reconciles_reuses_landed_events_and_docs_gen
     printed = capsys.readouterr().out
     assert "Generated" in printed and "dwell warehouse summary" in printed and "median session" in printed
 
-    expected = sample_data.generate_sample(tmp_path / "again", users=25, days=4, seed=7)
+    expected = generate_sample(tmp_path / "again", users=25, days=4, seed=7)
     summary = summarize(warehouse.path)
     assert summary.rows_read == expected.events_written
     assert summary.events_quarantined == expected.malformed_rows

@@ -22,7 +22,8 @@ import pytest
 
 from conftest import Warehouse
 from orchestration.dbt_invoke import DbtCommandError, run_dbt
-from orchestration.landing_copy import copy_landing_to_postgres, postgres_connection
+from orchestration.engines.landing_copy import copy_landing_to_postgres
+from orchestration.engines.postgres import postgres_connection
 from orchestration.sample_data import generate_sample
 from orchestration.settings import PROJECT_DIR
 from event_streams import land_events, random_events, random_rules, rules_vars

@@ -12,7 +12,10 @@ import duckdb
 import pytest
 from dagster import DagsterInstance
 
-from orchestration import pipeline, serving
+from orchestration import pipeline
+from orchestration.serving import ServingError
+from orchestration.serving.pii import PII_MODE_VARIABLE, PII_SALT_VARIABLE
+from orchestration.serving.snapshot import publish
 from orchestration.sample_data import generate_sample
 
 # Queries the serving copy in a loop until told to stop, and writes every observation as a JSON line: the row
@@ -57,7 +60,7 @@ def test_a_reader_sees_only_whole_published_snapshots_during_runs(warehouse, tmp
 
     land_received_dates(sample, warehouse.landing, dates[:1])
     warehouse.build()
-    published = [serving.publish(warehouse.path, serving_dir).row_counts]
+    published = [publish(warehouse.path, serving_dir).row_counts]
 
     log, stop = tmp_path / "reader.jsonl", tmp_path / "stop"
     reader = subprocess.Popen([sys.executable, "-c", READER, str(serving_dir), str(log), str(stop)])
@@ -66,7 +69,7 @@ def test_a_reader_sees_only_whole_published_snapshots_during_runs(warehouse, tmp
             land_received_dates(sample, warehouse.landing, [date])
             # The run writes the warehouse while the reader holds the serving copy open: neither waits.
             warehouse.build()
-            published.append(serving.publish(warehouse.path, serving_dir).row_counts)
+            published.append(publish(warehouse.path, serving_dir).row_counts)
         time.sleep(1)
     finally:
         stop.touch()
@@ -109,9 +112,9 @@ def test_the_lifetime_job_publishes_and_pii_can_be_hashed_or_dropped(warehouse, 
     assert {path.stem for path in (serving_dir / "parquet").glob("*.parquet")} == warehouse_marts
     assert any(row[1] for row in kept)
 
-    monkeypatch.setenv(serving.PII_MODE_VARIABLE, "hash")
-    monkeypatch.setenv(serving.PII_SALT_VARIABLE, "pepper")
-    serving.publish(warehouse.path, serving_dir)
+    monkeypatch.setenv(PII_MODE_VARIABLE, "hash")
+    monkeypatch.setenv(PII_SALT_VARIABLE, "pepper")
+    publish(warehouse.path, serving_dir)
     hashed = duckdb.sql(f"select user_id, email, first_name, last_name, email_domain "
                         f"from read_parquet('{serving_dir / 'parquet' / 'dim_users.parquet'}') order by user_id").fetchall()
     for (user, email, first, last, domain), (_, *masked, masked_domain) in zip(kept, hashed):
@@ -124,8 +127,8 @@ def test_the_lifetime_job_publishes_and_pii_can_be_hashed_or_dropped(warehouse, 
         f"where email is not null").fetchall()
     assert user_period_emails and {row[0] for row in user_period_emails} <= {row[1] for row in hashed}
 
-    monkeypatch.setenv(serving.PII_MODE_VARIABLE, "drop")
-    serving.publish(warehouse.path, serving_dir)
+    monkeypatch.setenv(PII_MODE_VARIABLE, "drop")
+    publish(warehouse.path, serving_dir)
     with duckdb.connect(str(serving_dir / "dwell.duckdb"), read_only=True) as con:
         dropped = con.sql("select count(email), count(first_name), count(last_name), count(email_domain), count(*) "
                           "from marts.dim_users").fetchone()
@@ -137,27 +140,27 @@ def test_the_lifetime_job_publishes_and_pii_can_be_hashed_or_dropped(warehouse, 
 
 def test_bad_settings_and_unwritable_targets_fail_clearly_and_quoted_values_stay_data(warehouse, tmp_path,
                                                                                      monkeypatch):
-    monkeypatch.setenv(serving.PII_MODE_VARIABLE, "'; drop table marts.dim_users; --")
-    with pytest.raises(serving.ServingError, match="DWELL_SERVING_PII must be one of keep, hash, drop"):
-        serving.publish(warehouse.path, tmp_path / "serving")
-    monkeypatch.delenv(serving.PII_MODE_VARIABLE)
-    with pytest.raises(serving.ServingError, match="No warehouse"):
-        serving.publish(warehouse.path, tmp_path / "serving")
+    monkeypatch.setenv(PII_MODE_VARIABLE, "'; drop table marts.dim_users; --")
+    with pytest.raises(ServingError, match="DWELL_SERVING_PII must be one of keep, hash, drop"):
+        publish(warehouse.path, tmp_path / "serving")
+    monkeypatch.delenv(PII_MODE_VARIABLE)
+    with pytest.raises(ServingError, match="No warehouse"):
+        publish(warehouse.path, tmp_path / "serving")
 
     generate_sample(warehouse.landing, users=5, days=1, seed=2)
     warehouse.build()
     serving_dir = tmp_path / "serving"
-    first = serving.publish(warehouse.path, serving_dir)
+    first = publish(warehouse.path, serving_dir)
 
     # A path that cannot be a directory (root may write anywhere, so a file stands in the way instead).
     blocked = tmp_path / "a-file"
     blocked.write_text("")
-    with pytest.raises(serving.ServingError, match="Cannot write the serving directory"):
-        serving.publish(warehouse.path, blocked / "serving")
+    with pytest.raises(ServingError, match="Cannot write the serving directory"):
+        publish(warehouse.path, blocked / "serving")
     # A salt with quotes is data, never SQL.
-    monkeypatch.setenv(serving.PII_MODE_VARIABLE, "hash")
-    monkeypatch.setenv(serving.PII_SALT_VARIABLE, "x' || (select 1) || '")
-    assert serving.publish(warehouse.path, serving_dir).row_counts == first.row_counts
+    monkeypatch.setenv(PII_MODE_VARIABLE, "hash")
+    monkeypatch.setenv(PII_SALT_VARIABLE, "x' || (select 1) || '")
+    assert publish(warehouse.path, serving_dir).row_counts == first.row_counts
     with duckdb.connect(str(serving_dir / "dwell.duckdb"), read_only=True) as con:
         assert con.sql("select count(*) from marts.fct_sessions").fetchone()[0] == first.row_counts["fct_sessions"]
 

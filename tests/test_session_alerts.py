@@ -8,7 +8,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from dagster import materialize
 
-from orchestration import alerts
+from orchestration.alerts.stores import alert_store
+from orchestration.alerts.webhook import WEBHOOK_URL_VARIABLE, DeliveryReport, deliver_new_alerts, webhook_url
 from orchestration.assets import session_alert_webhook
 from orchestration.errors import DwellError
 
@@ -72,9 +73,9 @@ def alerting_warehouse(warehouse):
     return warehouse
 
 
-def deliver(url: str) -> alerts.DeliveryReport:
-    with alerts.alert_store() as store:
-        return alerts.deliver_new_alerts(store, url, backoff_seconds=0.01)
+def deliver(url: str) -> DeliveryReport:
+    with alert_store() as store:
+        return deliver_new_alerts(store, url, backoff_seconds=0.01)
 
 
 def test_rules_fire_strictly_and_only_on_concluded_sessions(alerting_warehouse):
@@ -109,7 +110,7 @@ def test_undeliverable_alerts_are_reported_and_retried_next_time(alerting_wareho
 
 
 def test_the_dagster_asset_delivers_through_the_environment_url(alerting_warehouse, webhook, monkeypatch):
-    monkeypatch.setenv(alerts.WEBHOOK_URL_VARIABLE, webhook.url)
+    monkeypatch.setenv(WEBHOOK_URL_VARIABLE, webhook.url)
     result = materialize([session_alert_webhook])
     assert result.success
     [materialization] = result.asset_materializations_for_node(session_alert_webhook.op.name)
@@ -119,12 +120,12 @@ def test_the_dagster_asset_delivers_through_the_environment_url(alerting_warehou
 
 
 def test_the_asset_sends_nothing_without_a_webhook(alerting_warehouse, monkeypatch):
-    monkeypatch.delenv(alerts.WEBHOOK_URL_VARIABLE, raising=False)
+    monkeypatch.delenv(WEBHOOK_URL_VARIABLE, raising=False)
     assert materialize([session_alert_webhook]).success
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://127.0.0.1/x", "gopher://h/", "http://", "127.0.0.1:80"])
 def test_non_http_webhooks_are_refused(monkeypatch, url):
-    monkeypatch.setenv(alerts.WEBHOOK_URL_VARIABLE, url)
+    monkeypatch.setenv(WEBHOOK_URL_VARIABLE, url)
     with pytest.raises(DwellError, match="must be an http:// or https:// URL"):
-        alerts.webhook_url()
+        webhook_url()

@@ -16,20 +16,19 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.errors import DwellError
+from orchestration.serving import ServingError
+from orchestration.serving.pii import (
+    PII_MODES,
+    PII_SALT_VARIABLE,
+    column_expression,
+    identifier,
+    pii_mode,
+    string_literal,
+)
 
-PII_MODE_VARIABLE = "DWELL_SERVING_PII"
-PII_SALT_VARIABLE = "DWELL_SERVING_PII_SALT"
-PII_MODES = ("keep", "hash", "drop")
-# Columns that identify a person, in any mart that has them; email_domain is kept, it names a company.
-PII_COLUMNS = frozenset({"email", "first_name", "last_name"})
 SNAPSHOT_FILE = "dwell.duckdb"
 PARQUET_DIR = "parquet"
 MANIFEST_FILE = "manifest.json"
-
-
-class ServingError(DwellError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -42,32 +41,6 @@ class Publication:
         return {"published_at": self.published_at, "pii": self.pii, "snapshot": SNAPSHOT_FILE,
                 "marts": {name: {"rows": rows, "parquet": f"{PARQUET_DIR}/{name}.parquet"}
                           for name, rows in self.row_counts.items()}}
-
-
-def pii_mode() -> str:
-    mode = os.environ.get(PII_MODE_VARIABLE, "keep").strip().lower() or "keep"
-    if mode not in PII_MODES:
-        raise ServingError(f"{PII_MODE_VARIABLE} must be one of {', '.join(PII_MODES)}, got: {mode!r}")
-    return mode
-
-
-def _identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _string_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _column_expression(column: str, data_type: str, pii: str) -> str:
-    quoted = _identifier(column)
-    if column.lower() not in PII_COLUMNS or pii == "keep":
-        return quoted
-    if pii == "drop":
-        # The column stays, typed and empty, so a dashboard built on it keeps working.
-        return f"cast(null as {data_type}) as {quoted}"
-    # A salted hash keeps distinct counts and joins between marts while hiding the value.
-    return f"case when {quoted} is null then null else sha256(getvariable('pii_salt') || {quoted}) end as {quoted}"
 
 
 def _marts(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, list[tuple[str, str]]]:
@@ -86,7 +59,7 @@ def _write_snapshot(warehouse: Path, snapshot: Path, parquet_dir: Path, pii: str
     # Views in the warehouse name its catalog, which DuckDB takes from the file name: attach it under that name.
     catalog = warehouse.stem
     with duckdb.connect(str(snapshot)) as con:
-        con.execute(f"attach {_string_literal(str(warehouse))} as {_identifier(catalog)} (read_only)")
+        con.execute(f"attach {string_literal(str(warehouse))} as {identifier(catalog)} (read_only)")
         con.execute("set variable pii_salt = ?", [os.environ.get(PII_SALT_VARIABLE, "")])
         marts = _marts(con, catalog)
         if not marts:
@@ -94,13 +67,13 @@ def _write_snapshot(warehouse: Path, snapshot: Path, parquet_dir: Path, pii: str
         con.execute("create schema marts")
         row_counts = {}
         for table, columns in marts.items():
-            select_list = ", ".join(_column_expression(column, data_type, pii) for column, data_type in columns)
-            target = f"marts.{_identifier(table)}"
+            select_list = ", ".join(column_expression(column, data_type, pii) for column, data_type in columns)
+            target = f"marts.{identifier(table)}"
             con.execute(f"create table {target} as select {select_list} "
-                        f"from {_identifier(catalog)}.marts.{_identifier(table)}")
-            con.execute(f"copy {target} to {_string_literal(str(parquet_dir / f'{table}.parquet'))} (format parquet)")
+                        f"from {identifier(catalog)}.marts.{identifier(table)}")
+            con.execute(f"copy {target} to {string_literal(str(parquet_dir / f'{table}.parquet'))} (format parquet)")
             row_counts[table] = con.execute(f"select count(*) from {target}").fetchone()[0]
-        con.execute("detach " + _identifier(catalog))
+        con.execute("detach " + identifier(catalog))
         con.execute("checkpoint")
     return row_counts
 

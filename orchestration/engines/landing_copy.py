@@ -1,6 +1,6 @@
 """The landing directory copied for an engine that cannot read it the way the duckdb target does
-(macros/landing_copy.sql): into the `landing` schema of Postgres, or into Parquet files under DWELL_SPARK_DIR that
-the spark target's `landing` tables are defined on.
+(macros/landing/landing_copy.sql): into the `landing` schema of Postgres, or into Parquet files under
+DWELL_SPARK_DIR that the spark target's `landing` tables are defined on.
 
 Each copy reads only the event files not copied before with the same size and modification time, through the DuckDB
 readers the duckdb target uses (so file errors and non-text columns come out the same), and replaces the list of
@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from orchestration.dbt_invoke import run_dbt
-from orchestration.errors import DwellError
 from orchestration import settings
+from orchestration.dbt_invoke import run_dbt
+from orchestration.engines.postgres import postgres_connection
+from orchestration.errors import DwellError
 
 if TYPE_CHECKING:
     import psycopg2.extensions
@@ -47,25 +48,6 @@ TYPED_COLUMNS = {
 
 class LandingCopyError(DwellError):
     pass
-
-
-def postgres_connection() -> psycopg2.extensions.connection:
-    """A connection to the database of the `postgres` target, from the same environment variables as profiles.yml."""
-    # Imported here: only the `postgres` extra installs the driver, and nothing else needs it.
-    try:
-        import psycopg2
-    except ImportError as error:
-        raise LandingCopyError("the postgres target needs its driver: pip install 'dwell[postgres]'") from error
-    parameters = {
-        "host": os.environ.get("DWELL_PG_HOST", "127.0.0.1"),
-        "port": int(os.environ.get("DWELL_PG_PORT", "5432")),
-        "user": os.environ.get("DWELL_PG_USER", "postgres"),
-        "dbname": os.environ.get("DWELL_PG_DATABASE", "dwell"),
-    }
-    try:
-        return psycopg2.connect(password=os.environ.get("DWELL_PG_PASSWORD", ""), **parameters)
-    except psycopg2.OperationalError as error:
-        raise LandingCopyError(f"cannot connect to Postgres {parameters} (DWELL_PG_* variables): {error}") from error
 
 
 def _header(path: Path) -> list[str]:
@@ -149,7 +131,7 @@ def copy_landing_to_postgres() -> dict[str, int]:
 
 
 def spark_landing_dir() -> Path:
-    """Where the Spark copy keeps its Parquet files: <table>/ per landing table (macros/landing_copy.sql)."""
+    """Where the Spark copy keeps its Parquet files: <table>/ per landing table (macros/landing/landing_copy.sql)."""
     return settings.spark_dir() / "landing"
 
 

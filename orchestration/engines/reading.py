@@ -1,5 +1,5 @@
-"""What differs between dbt targets outside dbt (README "Other engines"): how a Dagster build reaches the engine's
-data, and how Python reads the tables the engine built (the serving copy, the summary, the session alerts).
+"""How Python reads the tables an engine built (the serving copy, the summary, the session alerts; README "Other
+engines").
 
 Python reads every target through DuckDB: the duckdb target's warehouse file itself, or a DuckDB copy of the asked
 relations, pulled from Postgres over its COPY protocol or exported by Spark as Parquet."""
@@ -14,10 +14,10 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration import settings, warehouse
+from orchestration import settings
 from orchestration.dbt_invoke import run_dbt_in_child
+from orchestration.engines.postgres import postgres_connection
 from orchestration.errors import DwellError
-from orchestration.landing_copy import copy_landing, postgres_connection
 
 # Postgres column types as DuckDB reads them from Postgres' CSV; any other type is read as text.
 POSTGRES_TYPES = {
@@ -40,20 +40,6 @@ SPARK_EXPORT_TARGET_PATH = "target/spark-export"
 
 class TargetReadError(DwellError):
     pass
-
-
-@contextmanager
-def dbt_build_scope() -> Iterator[None]:
-    """Around each dbt build of the Dagster assets. On duckdb the build writes a copy of the warehouse, which replaces
-    it only when every seed and model succeeded (orchestration/warehouse.py). On postgres and spark, what is new in
-    the landing directory is copied into the engine first, and the engine keeps what each model wrote."""
-    target = settings.dbt_target()
-    if target == "duckdb":
-        with warehouse.isolated_run():
-            yield
-    else:
-        copy_landing(target)
-        yield
 
 
 def _schema_and_name(relation: str) -> tuple[str, str]:
