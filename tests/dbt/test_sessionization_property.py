@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from event_streams import land_events, random_events, random_rules, rules_vars
+from helpers import SESSION_MODELS, land_events, random_events, random_rules, rules_vars
 from reference_sessions import sessionize
 
 
@@ -14,7 +14,7 @@ def test_dbt_sessions_equal_the_reference(warehouse, seed):
     rules = random_rules(rng)
     events = random_events(rng, rules, users=25)
     land_events(warehouse, events)
-    warehouse.build(select="+fct_sessions +fct_session_events", dbt_vars=rules_vars(rules))
+    warehouse.build(select=SESSION_MODELS, dbt_vars=rules_vars(rules))
     expected = sessionize(events, rules, newest_us=max(e.occurred_us for e in events))
 
     sessions = warehouse.query(

@@ -9,7 +9,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from orchestration.dbt_invoke import DbtCommandError, run_dbt
+from helpers import Warehouse, event, land_sample_files, records
+from orchestration.dbt_invoke import DbtCommandError
 from orchestration.sample_data import generate_sample
 from orchestration.summary import summarize
 
@@ -19,6 +20,9 @@ COMPARED = ["staging.stg_events", "staging.stg_events_duplicates", "staging.stg_
             "marts.fct_sessions", "marts.fct_session_metrics", "marts.fct_page_views", "marts.fct_session_breaks",
             "marts.fct_user_activity_daily", "marts.dim_users", "marts.dim_workspaces", "marts.warehouse_sampling",
             "intermediate.int_category_sessions", "intermediate.int_session_idle_gaps"]
+# What the tests read: the compared tables, the landed rows' outcomes, the quarantine and the load audit.
+SELECTED = " ".join(f"+{table.split('.')[1]}" for table in COMPARED) + (
+    " +stg_landed_events +stg_events_quarantined +rpt_load_audit")
 
 
 def user_hash(user_id: str) -> float:
@@ -30,24 +34,9 @@ def in_sample(user_id: str, rate: float) -> bool:
     return user_hash(user_id) < rate
 
 
-def event(event_id, occurred_at, user, name="ide_search", received_at=None):
-    return {"event_id": event_id, "user_id": user, "event_name": name, "occurred_at": occurred_at,
-            "received_at": received_at or occurred_at}
-
-
 def comparable(table):
     """The table's rows in order, without the load ids that differ from run to run."""
     return f"select * {'exclude (load_id)' if table == 'staging.stg_events' else ''} from {table} order by all"
-
-
-def use_warehouse(monkeypatch, path):
-    monkeypatch.setenv("DWELL_DUCKDB_PATH", str(path))
-
-
-def records(path, sql):
-    with duckdb.connect(str(path), read_only=True) as con:
-        relation = con.sql(sql)
-        return [dict(zip(relation.columns, row)) for row in relation.fetchall()]
 
 
 def frame(path, sql) -> pd.DataFrame:
@@ -61,18 +50,17 @@ def test_the_hash_spreads_users_evenly():
         assert abs(sum(in_sample(user, rate) for user in users) / len(users) - rate) < 0.005
 
 
-def test_a_sample_keeps_exactly_the_hashed_users_with_all_their_events(warehouse, tmp_path, monkeypatch):
+def test_a_sample_keeps_exactly_the_hashed_users_with_all_their_events(warehouse, tmp_path):
     rate = 0.3
     generate_sample(warehouse.landing, users=150, days=4, seed=8)
-    full = tmp_path / "rate-1.duckdb"
-    use_warehouse(monkeypatch, full)
-    run_dbt(["build", "--quiet", "--exclude", "test_type:unit", "--target-path", str(tmp_path / "target-1")])
+    unsampled = Warehouse(landing=warehouse.landing, path=tmp_path / "rate-1.duckdb", targets=tmp_path)
+    full = unsampled.path
+    unsampled.build(select=SELECTED, data_tests=True)
     # Rate 1 adds nothing to the SQL: no hash, no sampled_out branch.
-    compiled = (tmp_path / "target-1" / "compiled" / "dwell" / "models" / "staging" / "events"
+    compiled = (unsampled.target() / "compiled" / "dwell" / "models" / "staging" / "events"
                 / "stg_landed_events.sql").read_text()
     assert "md5" not in compiled and "sampled_out" not in compiled
-    use_warehouse(monkeypatch, warehouse.path)
-    warehouse.build(dbt_vars={"sampling_rate": rate})
+    warehouse.build(select=SELECTED, dbt_vars={"sampling_rate": rate})
 
     winners = warehouse.query("select event_id, user_id, load_status from staging.stg_landed_events "
                               "where load_status in ('staged', 'sampled_out')")
@@ -121,12 +109,12 @@ def test_a_sample_keeps_exactly_the_hashed_users_with_all_their_events(warehouse
         "events_seen": len(winners), "events_kept": len(winners)}]
 
 
-def test_a_larger_rate_keeps_a_superset_of_users(warehouse, tmp_path, monkeypatch):
+def test_a_larger_rate_keeps_a_superset_of_users(warehouse, tmp_path):
     generate_sample(warehouse.landing, users=80, days=2, seed=3)
     kept = {}
     for rate in (0.2, 0.6):
-        use_warehouse(monkeypatch, tmp_path / f"rate-{rate}.duckdb")
-        warehouse.build(select=STAGING, dbt_vars={"sampling_rate": rate})
+        Warehouse(landing=warehouse.landing, path=tmp_path / f"rate-{rate}.duckdb", targets=tmp_path).build(
+            select=STAGING, dbt_vars={"sampling_rate": rate})
         kept[rate] = {row["user_id"] for row in records(tmp_path / f"rate-{rate}.duckdb",
                                                         "select distinct user_id from staging.stg_events")}
         seen = {row["user_id"] for row in records(
@@ -139,14 +127,12 @@ def test_a_larger_rate_keeps_a_superset_of_users(warehouse, tmp_path, monkeypatc
 def test_the_portable_hash_equals_the_duckdb_one(warehouse, capfd):
     users = ["u1", "user_000042", "anon-7f3a", "ünïcode", "0"]
     values = ", ".join(f"('{user}')" for user in users)
-    run_dbt(["show", "--inline",
-             "select user_id, {{ default__dwell_user_hash('user_id') }} as portable, "
-             "{{ duckdb__dwell_user_hash('user_id') }} as duckdb "
-             f"from (values {values}) as ids(user_id) where portable <> duckdb", "--output", "json",
-             "--target-path", str(warehouse.target)])
+    warehouse.dbt(["show", "--inline",
+                   "select user_id, {{ default__dwell_user_hash('user_id') }} as portable, "
+                   "{{ duckdb__dwell_user_hash('user_id') }} as duckdb "
+                   f"from (values {values}) as ids(user_id) where portable <> duckdb", "--output", "json"])
     assert '"show": []' in capfd.readouterr().out.replace("\n", "").replace("  ", "")
-    run_dbt(["show", "--inline", "select {{ duckdb__dwell_user_hash(\"'u42'\") }} as h", "--output", "json",
-             "--target-path", str(warehouse.target)])
+    warehouse.dbt(["show", "--inline", "select {{ duckdb__dwell_user_hash(\"'u42'\") }} as h", "--output", "json"])
     assert str(int(hashlib.md5(b"u42").hexdigest()[:8], 16)) in capfd.readouterr().out
 
 
@@ -158,16 +144,14 @@ def test_a_bad_rate_stops_the_build_naming_it(warehouse, capfd, rate):
     assert "sampling_rate must be a number with 0 < rate <= 1" in capfd.readouterr().out
 
 
-def test_incremental_loads_under_a_rate_equal_a_full_refresh(warehouse, tmp_path, monkeypatch):
+def test_incremental_loads_under_a_rate_equal_a_full_refresh(warehouse, tmp_path, assert_equal_to_a_full_refresh):
     rate = 0.5
     dbt_vars = {"sampling_rate": rate}
     kept_user, other_user = "y", "x"
     assert in_sample(kept_user, rate) and not in_sample(other_user, rate)
     sample = tmp_path / "sample"
     generate_sample(sample, users=12, days=6, seed=7)
-    for path in sample.iterdir():
-        if path.is_file():
-            shutil.copy2(path, warehouse.landing / path.name)
+    land_sample_files(sample, warehouse.landing, events=False, dimensions=True)
     files = sorted((sample / "events").rglob("*.*"))
 
     def load(name, rows, sample_files):
@@ -176,7 +160,7 @@ def test_incremental_loads_under_a_rate_equal_a_full_refresh(warehouse, tmp_path
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
         warehouse.write_jsonl(f"events/hand/{name}.jsonl", rows)
-        warehouse.build(dbt_vars=dbt_vars)
+        warehouse.build(select=SELECTED, dbt_vars=dbt_vars)
 
     load("first", [event("k1", "2026-10-02T10:00:00Z", kept_user), event("k2", "2026-10-02T10:40:00Z", kept_user),
                    event("o1", "2026-10-02T10:00:00Z", other_user), event("o2", "2026-10-02T10:10:00Z", other_user),
@@ -200,19 +184,9 @@ def test_incremental_loads_under_a_rate_equal_a_full_refresh(warehouse, tmp_path
                + load["events_sampled_out"] for load in audit)
     assert audit[1]["events_sampled_out"] > 0
 
-    incremental = {table: warehouse.records(comparable(table)) for table in COMPARED}
-    assert all(incremental[table] for table in COMPARED)
-    use_warehouse(monkeypatch, tmp_path / "full.duckdb")
-    run_dbt(["build", "--quiet", "--full-refresh", "--exclude", "test_type:unit",
-             "--target-path", str(tmp_path / "full-target")], dbt_vars)
-    for table in COMPARED:
-        assert incremental[table] == records(tmp_path / "full.duckdb", comparable(table)), table
+    assert all(warehouse.records(comparable(table)) for table in COMPARED)
+    assert_equal_to_a_full_refresh(COMPARED, dbt_vars, select=SELECTED, sql=comparable)
 
     # Another rate without a full refresh rebuilds the sample from history under it, never mixing two samples.
-    use_warehouse(monkeypatch, warehouse.path)
-    warehouse.build(dbt_vars={"sampling_rate": 0.6}, data_tests=True)
-    use_warehouse(monkeypatch, tmp_path / "full-0.6.duckdb")
-    run_dbt(["build", "--quiet", "--full-refresh", "--exclude", "test_type:unit",
-             "--target-path", str(tmp_path / "full-target")], {"sampling_rate": 0.6})
-    for table in COMPARED:
-        assert records(warehouse.path, comparable(table)) == records(tmp_path / "full-0.6.duckdb", comparable(table)), table
+    warehouse.build(select=SELECTED, dbt_vars={"sampling_rate": 0.6}, data_tests=True)
+    assert_equal_to_a_full_refresh(COMPARED, {"sampling_rate": 0.6}, select=SELECTED, sql=comparable)

@@ -23,7 +23,6 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from orchestration import pipeline
 from orchestration.assets import dwell_daily_models, dwell_lifetime_models, dwell_reference_models
 from orchestration.definitions import defs
-from orchestration.dbt_invoke import run_dbt
 from orchestration.partitions import daily_partitions
 from orchestration.sample_data import generate_sample
 from orchestration.schedules import daily_schedule
@@ -162,7 +161,7 @@ def test_dimension_files_sensor_requests_reference_runs(warehouse):
                           SkipReason)
 
 
-def test_partition_and_range_runs_equal_a_full_build_and_are_idempotent(warehouse, tmp_path, monkeypatch):
+def test_partition_and_range_runs_equal_a_full_build_and_are_idempotent(warehouse, tmp_path):
     generate_sample(warehouse.landing, users=15, days=6, seed=5, start_date=date(2026, 10, 1))
     with DagsterInstance.ephemeral() as instance:
         pipeline.materialize_all(instance)
@@ -202,8 +201,7 @@ def test_partition_and_range_runs_equal_a_full_build_and_are_idempotent(warehous
         pipeline.materialize_job("dwell_lifetime_job", instance, full_refresh=False)
         incremental = snapshot(warehouse.path)
 
-    reference_path = tmp_path / "reference.duckdb"
-    monkeypatch.setenv("DWELL_DUCKDB_PATH", str(reference_path))
-    run_dbt(["build", "--quiet", "--exclude", "test_type:unit", "--target-path", str(tmp_path / "reference-target")])
-    assert_same_tables(incremental, snapshot(reference_path))
+    reference = warehouse.full_refresh(tmp_path / "reference.duckdb",
+                                       select=" ".join(f"+{table.split('.')[1]}" for table in SESSION_TABLES))
+    assert_same_tables(incremental, snapshot(reference.path))
     assert (incremental["marts.fct_sessions"].user_id == "new_user").any()

@@ -8,8 +8,8 @@ import sys
 import pandas as pd
 import pytest
 
+from helpers import random_events, random_rules
 from orchestration.settings import PROJECT_DIR
-from event_streams import random_events, random_rules
 from reference_sessions import sessionize
 
 spec = importlib.util.spec_from_file_location("peers", PROJECT_DIR / "bench" / "peers.py")

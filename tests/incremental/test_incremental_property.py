@@ -7,37 +7,16 @@ import os
 import random
 import shutil
 
-import duckdb
 import pytest
 
-from orchestration.dbt_invoke import run_dbt
-from event_streams import iso, random_events, random_rules, rules_vars
-
-# The session marts, and the marts and intermediate tables an incremental run rebuilds per changed session.
-COMPARED = ["marts.fct_session_events", "marts.fct_sessions", "marts.dim_users", "marts.dim_workspaces",
-            "marts.fct_micro_sessions", "marts.fct_page_views", "marts.fct_session_metrics",
-            "intermediate.int_activity_quarter_hours", "intermediate.int_category_sessions",
-            "intermediate.int_session_idle_gaps"]
-
-
-def arrival_batches(rng: random.Random, events, batches: int) -> list[list[dict]]:
-    rows = []
-    for event in events:
-        row = {"event_id": event.event_id, "user_id": event.user_id, "workspace_id": event.workspace_id,
-               "event_name": event.event_name, "occurred_at": iso(event.occurred_us),
-               "received_at": iso(event.occurred_us + 5_000_000)}
-        rows.append((rng.randrange(batches), row))
-        if rng.random() < 0.05:  # re-sent later: a duplicate that never wins
-            rows.append((rng.randrange(batches), {**row, "received_at": iso(event.occurred_us + 86_400_000_000)}))
-        if rng.random() < 0.03:  # a copy received earlier, arriving in any batch: it replaces the staged version
-            replacement = {**row, "event_name": rng.choice(["login", "logout", "ide_search"]),
-                           "received_at": iso(event.occurred_us + 1)}
-            rows.append((rng.randrange(batches), replacement))
-    by_batch: list[list[dict]] = [[] for _ in range(batches)]
-    for batch, row in rows:
-        by_batch[batch].append(row)
-    return by_batch
-
+from helpers import (
+    INCREMENTAL_MODELS,
+    INCREMENTAL_TABLES as COMPARED,
+    arrival_batches,
+    random_events,
+    random_rules,
+    rules_vars,
+)
 
 def session_rows(warehouse) -> dict[str, set]:
     by_session: dict[str, set] = {}
@@ -57,6 +36,10 @@ def assert_changed_sessions_listed(warehouse, before: dict[str, set], after: dic
         session for session in listed if session not in after}
 
 
+# What the tests read: the compared tables, the changed sessions and the id log.
+SELECTED = f"{INCREMENTAL_MODELS} +int_sessions_changed +session_id_changes"
+
+
 # 121252490 found carried sessions read after the mart's pre-hook had deleted them (per-workspace sessions).
 def seed_of_this_run() -> int:
     """New in each run, and the same in every pytest-xdist worker of a run: they must collect the same tests."""
@@ -67,7 +50,7 @@ def seed_of_this_run() -> int:
 
 
 @pytest.mark.parametrize("seed", [7, 1234, 121252490, seed_of_this_run()])
-def test_incremental_loads_equal_a_full_refresh(warehouse, tmp_path, monkeypatch, seed):
+def test_incremental_loads_equal_a_full_refresh(warehouse, assert_equal_to_a_full_refresh, seed):
     rng = random.Random(seed)
     rules = random_rules(rng)
     events = random_events(rng, rules, users=12)
@@ -79,28 +62,16 @@ def test_incremental_loads_equal_a_full_refresh(warehouse, tmp_path, monkeypatch
         warehouse.write_jsonl(f"events/batch_{index:02d}.jsonl", rows)
         if index == 1:  # a file landed twice under another name: only duplicates
             shutil.copy(warehouse.landing / "events/batch_00.jsonl", warehouse.landing / "events/relanded.jsonl")
-        warehouse.build(dbt_vars=dbt_vars)
+        warehouse.build(select=SELECTED, dbt_vars=dbt_vars)
         rows_after = session_rows(warehouse)
         if index > 0:
             assert_changed_sessions_listed(warehouse, rows_before, rows_after)
         rows_before = rows_after
-    warehouse.build(dbt_vars=dbt_vars)  # an empty load changes nothing
-    incremental = {table: warehouse.records(f"select * from {table} order by all") for table in COMPARED}
+    warehouse.build(select=SELECTED, dbt_vars=dbt_vars)  # an empty load changes nothing
     changes = warehouse.records(
         "select changed_at, old_session_id, new_session_id, is_old_session_id_retired "
         "from marts.session_id_changes order by changed_at")
-
-    monkeypatch.setenv("DWELL_DUCKDB_PATH", str(tmp_path / "full.duckdb"))
-    run_dbt(["build", "--quiet", "--full-refresh", "--exclude", "test_type:unit",
-             "--target-path", str(tmp_path / "full-target")], dbt_vars)
-    with duckdb.connect(str(tmp_path / "full.duckdb"), read_only=True) as con:
-        full = {}
-        for table in COMPARED:
-            relation = con.sql(f"select * from {table} order by all")
-            full[table] = [dict(zip(relation.columns, row)) for row in relation.fetchall()]
-
-    for table in COMPARED:
-        assert incremental[table] == full[table], (table, seed, rules)
+    full = assert_equal_to_a_full_refresh(COMPARED, dbt_vars, select=SELECTED)
     # Replaying the id log in run order, every retired id is gone from the marts unless a later run revived it.
     retired: set[str] = set()
     for changed_at in sorted({row["changed_at"] for row in changes}):

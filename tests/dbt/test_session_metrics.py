@@ -6,27 +6,17 @@ import json
 import re
 import shutil
 
-import duckdb
 import pandas as pd
 import pytest
 
-from orchestration.dbt_invoke import DbtCommandError, run_dbt
+from helpers import SESSION_METRICS as METRICS
+from orchestration.dbt_invoke import DbtCommandError
 from orchestration.sample_data import generate_sample
 
+# What the tests read: the sessions and their metrics, and the events they are recomputed from.
+SELECTED = "+fct_sessions +fct_session_metrics +fct_session_events +stg_events"
 CATEGORY_COUNTS = {"ide_event_count": "ide", "build_event_count": "build", "debug_event_count": "debug",
                    "deploy_event_count": "deploy", "error_event_count": "error", "page_view_count": "page"}
-METRICS = [
-    {"name": "build_failures", "event_names": ["build_failed"], "aggregation": "count"},
-    {"name": "distinct_pages", "aggregation": "count_distinct", "column": "page"},
-    {"name": "bytes_opened", "event_names": ["ide_file_opened"], "aggregation": "sum", "property": "size_bytes"},
-    {"name": "events", "aggregation": "count"},
-    # Properties are read only for the event names sum metrics name, unless one names none.
-    {"name": "build_ms", "event_names": ["build_succeeded", "build_failed"], "aggregation": "sum",
-     "property": "duration_ms"},
-    {"name": "all_ms", "aggregation": "sum", "property": "duration_ms"},
-]
-
-
 def expected_tier(seconds: float) -> str:
     return "bounce" if seconds < 10 else "casual" if seconds < 300 else "engaged"
 
@@ -58,9 +48,9 @@ def expected_metrics(events: pd.DataFrame) -> dict[tuple[str, str], float]:
     return expected
 
 
-def test_session_metrics_match_pandas_on_generated_data(warehouse):
-    generate_sample(warehouse.landing, users=15, days=6, seed=11)
-    warehouse.build(dbt_vars={"session_metrics": METRICS})
+def test_session_metrics_match_pandas_on_generated_data(sample_warehouse):
+    """On the shared sample (tests/conftest.py), built with these session_metrics."""
+    warehouse = sample_warehouse
     events = warehouse.query(
         "select e.*, s.properties from marts.fct_session_events e join staging.stg_events s using (event_id)")
     sessions = warehouse.query("select * from marts.fct_sessions").set_index("session_id")
@@ -96,14 +86,14 @@ def test_engagement_tier_boundaries(warehouse):
     warehouse.write_jsonl("events/e.jsonl", [
         {"event_id": "single", "user_id": "u0", "event_name": "page_view", "occurred_at": "2026-03-01T10:00:00Z"},
         *session("u1", 9.999999), *session("u2", 10), *session("u3", 299.999999), *session("u4", 300)])
-    warehouse.build()
+    warehouse.build(select=SELECTED)
     tiers = {row["user_id"]: (row["engagement_tier"], row["is_bounce"]) for row in warehouse.records(
         "select user_id, engagement_tier, is_bounce from marts.fct_sessions")}
     assert tiers == {"u0": ("bounce", True), "u1": ("bounce", True), "u2": ("casual", False),
                      "u3": ("casual", False), "u4": ("engaged", False)}
 
 
-def test_session_metrics_stay_exact_under_incremental_loads(warehouse, tmp_path, monkeypatch):
+def test_session_metrics_stay_exact_under_incremental_loads(warehouse, tmp_path, assert_equal_to_a_full_refresh):
     sample = tmp_path / "sample"
     generate_sample(sample, users=12, days=8, seed=5)
     shutil.copytree(sample, warehouse.landing, ignore=shutil.ignore_patterns("received_date=*"),
@@ -115,17 +105,9 @@ def test_session_metrics_stay_exact_under_incremental_loads(warehouse, tmp_path,
         for path in sample.rglob("received_date=*"):
             if re.search(r"received_date=([\d-]+)", str(path)).group(1) in batch:
                 shutil.copytree(path, warehouse.landing / path.relative_to(sample), dirs_exist_ok=True)
-        warehouse.build(dbt_vars={"session_metrics": METRICS})
-    compared = ["marts.fct_sessions", "marts.fct_session_metrics"]
-    incremental = {table: warehouse.records(f"select * from {table} order by all") for table in compared}
-
-    monkeypatch.setenv("DWELL_DUCKDB_PATH", str(tmp_path / "full.duckdb"))
-    run_dbt(["build", "--quiet", "--full-refresh", "--exclude", "test_type:unit",
-             "--target-path", str(tmp_path / "full-target")], {"session_metrics": METRICS})
-    with duckdb.connect(str(tmp_path / "full.duckdb"), read_only=True) as con:
-        for table in compared:
-            relation = con.sql(f"select * from {table} order by all")
-            assert incremental[table] == [dict(zip(relation.columns, row)) for row in relation.fetchall()], table
+        warehouse.build(select=SELECTED, dbt_vars={"session_metrics": METRICS})
+    assert_equal_to_a_full_refresh(["marts.fct_sessions", "marts.fct_session_metrics"], {"session_metrics": METRICS},
+                                   select=SELECTED)
 
 
 @pytest.mark.parametrize("metrics, message", [

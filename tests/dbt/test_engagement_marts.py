@@ -4,12 +4,12 @@ loads with late events."""
 
 import shutil
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
-from orchestration.dbt_invoke import DbtCommandError, run_dbt
+from helpers import event, land_sample_files
+from orchestration.dbt_invoke import DbtCommandError
 from orchestration.sample_data import generate_sample
 
 ENGAGEMENT_TABLES = ["marts.rpt_daily_sessions", "marts.rpt_session_length_distribution", "marts.fct_session_breaks",
@@ -18,14 +18,9 @@ ENGAGEMENT_TABLES = ["marts.rpt_daily_sessions", "marts.rpt_session_length_distr
 DEFAULT_EDGES = [10, 60, 300, 900, 1800, 3600, 7200]
 SECOND_US = 1_000_000
 DAY_US = 86_400 * SECOND_US
-
-
-def event(event_id, occurred_at, user="u1", name="ide_search", page=None, received_at=None):
-    row = {"event_id": event_id, "user_id": user, "event_name": name, "occurred_at": occurred_at,
-           "received_at": received_at or occurred_at}
-    if page is not None:
-        row["page"] = page
-    return row
+# What the tests read: the engagement tables, and the sessions, events and users they are recomputed from.
+SELECTED = " ".join(f"+{table.split('.')[1]}" for table in ENGAGEMENT_TABLES) + (
+    " +fct_sessions +fct_session_events +session_id_changes +stg_users")
 
 
 def sorted_frame(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -56,9 +51,9 @@ def expected_idle_gaps(events: pd.DataFrame, idle_gap_seconds: float = 300) -> p
 
 # --- generated data against pandas -------------------------------------------------------------------------------
 
-def test_marts_match_pandas_on_generated_sample(warehouse):
-    generate_sample(warehouse.landing, users=20, days=14, seed=11)
-    warehouse.build(dbt_vars={"inactive_after_days": 3})
+def test_marts_match_pandas_on_generated_sample(sample_warehouse):
+    """On the shared sample (tests/conftest.py), built with inactive_after_days 3."""
+    warehouse = sample_warehouse
 
     sessions = warehouse.query("select *, epoch_us(session_start_at) as start_us, epoch_us(session_end_at) as end_us "
                                "from marts.fct_sessions")
@@ -179,30 +174,30 @@ BOUNDARY_VARS = {"session_length_bucket_edges_seconds": [10, 60], "page_dwell_la
 def boundary_events():
     return [
         # Lengths at bucket edges: 0 s, 10 s exactly, 1 µs under 10 s, 60 s exactly (the open-ended bucket).
-        event("s1", "2026-03-01T08:00:00Z", user="u1"),
-        event("s2a", "2026-03-01T09:00:00Z", user="u2"), event("s2b", "2026-03-01T09:00:10Z", user="u2"),
-        event("s3a", "2026-03-01T09:00:00Z", user="u3"), event("s3b", "2026-03-01T09:00:09.999999Z", user="u3"),
-        event("s4a", "2026-03-01T10:00:00Z", user="u4"), event("s4b", "2026-03-01T10:01:00Z", user="u4"),
+        event("s1", "2026-03-01T08:00:00Z", "u1"),
+        event("s2a", "2026-03-01T09:00:00Z", "u2"), event("s2b", "2026-03-01T09:00:10Z", "u2"),
+        event("s3a", "2026-03-01T09:00:00Z", "u3"), event("s3b", "2026-03-01T09:00:09.999999Z", "u3"),
+        event("s4a", "2026-03-01T10:00:00Z", "u4"), event("s4b", "2026-03-01T10:01:00Z", "u4"),
         # A session across midnight counts on its start day (15 s).
-        event("s5a", "2026-03-01T23:59:50Z", user="u5"), event("s5b", "2026-03-02T00:00:05Z", user="u5"),
+        event("s5a", "2026-03-01T23:59:50Z", "u5"), event("s5b", "2026-03-02T00:00:05Z", "u5"),
         # Idle gaps: exactly 300 s (idle), 1 µs under (not), 600.000001 s (idle); then a session 2400 s later.
-        event("g1", "2026-03-01T11:00:00Z", user="u7"), event("g2", "2026-03-01T11:05:00Z", user="u7"),
-        event("g3", "2026-03-01T11:09:59.999999Z", user="u7"), event("g4", "2026-03-01T11:20:00Z", user="u7"),
-        event("g5", "2026-03-01T12:00:00Z", user="u7"),
+        event("g1", "2026-03-01T11:00:00Z", "u7"), event("g2", "2026-03-01T11:05:00Z", "u7"),
+        event("g3", "2026-03-01T11:09:59.999999Z", "u7"), event("g4", "2026-03-01T11:20:00Z", "u7"),
+        event("g5", "2026-03-01T12:00:00Z", "u7"),
         # Page views: dwell to the next event of any kind, the last event capped; /b untracked, no page dropped.
-        event("p1", "2026-03-01T13:00:00Z", user="u8", name="page_view", page="/a"),
-        event("p2", "2026-03-01T13:00:30Z", user="u8", name="page_view", page="/b"),
-        event("p3", "2026-03-01T13:01:00Z", user="u8"),
-        event("p4", "2026-03-01T13:01:00Z", user="u8", name="page_view"),
-        event("p5", "2026-03-01T13:02:00Z", user="u8", name="page_view", page="/a"),
-        event("p6", "2026-03-01T13:02:00Z", user="u8", name="page_view", page="/a"),
+        event("p1", "2026-03-01T13:00:00Z", "u8", "page_view", page="/a"),
+        event("p2", "2026-03-01T13:00:30Z", "u8", "page_view", page="/b"),
+        event("p3", "2026-03-01T13:01:00Z", "u8"),
+        event("p4", "2026-03-01T13:01:00Z", "u8", "page_view"),
+        event("p5", "2026-03-01T13:02:00Z", "u8", "page_view", page="/a"),
+        event("p6", "2026-03-01T13:02:00Z", "u8", "page_view", page="/a"),
         # Inactivity: the newest staged event is 2026-03-20T12:00; u10 is exactly 14 days before it, u11 1 µs after
         # that; u13 has only a background (non-counted) event.
-        event("d3", "2026-03-03T10:00:00Z", user="u6"),
-        event("i10", "2026-03-06T12:00:00Z", user="u10"),
-        event("i11", "2026-03-06T12:00:00.000001Z", user="u11"),
-        event("i13", "2026-03-19T12:00:00Z", user="u13", name="notification_sent"),
-        event("newest", "2026-03-20T12:00:00Z", user="u9"),
+        event("d3", "2026-03-03T10:00:00Z", "u6"),
+        event("i10", "2026-03-06T12:00:00Z", "u10"),
+        event("i11", "2026-03-06T12:00:00.000001Z", "u11"),
+        event("i13", "2026-03-19T12:00:00Z", "u13", "notification_sent"),
+        event("newest", "2026-03-20T12:00:00Z", "u9"),
     ]
 
 
@@ -212,7 +207,7 @@ def test_boundaries(warehouse):
         "user_id,email,first_name,last_name,company,organization_id,registered_at\n"
         "u10,u10@example.com,A,B,C,o1,2026-01-01T00:00:00Z\n"
         "u12,u12@example.com,A,B,C,o1,2026-01-01T00:00:00Z\n", encoding="utf-8")
-    warehouse.build(dbt_vars=BOUNDARY_VARS)
+    warehouse.build(select=SELECTED, dbt_vars=BOUNDARY_VARS)
 
     distribution = warehouse.records("select day::varchar as day, bucket_number, lower_seconds, upper_seconds, "
                                      "bucket_label, session_count from marts.rpt_session_length_distribution "
@@ -294,19 +289,7 @@ def test_a_bad_var_stops_the_build_naming_it(warehouse, capfd, dbt_vars, message
 
 # --- incremental exactness ---------------------------------------------------------------------------------------
 
-def land_sample_files(sample, landing, received_before, received_from=None):
-    """Copy the sample's event files whose received_date is in [received_from, received_before)."""
-    for path in sorted((sample / "events").rglob("*")):
-        if not path.is_file():
-            continue
-        received = next(part.split("=", 1)[1] for part in path.parts if part.startswith("received_date="))
-        if (received_from is None or received >= received_from) and received < received_before:
-            target = landing / path.relative_to(sample)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target)
-
-
-def test_incremental_loads_equal_a_full_refresh(warehouse, tmp_path, monkeypatch):
+def test_incremental_loads_equal_a_full_refresh(warehouse, tmp_path, assert_equal_to_a_full_refresh):
     dbt_vars = {"inactive_after_days": 2, "idle_gap_seconds": 120}
     sample = tmp_path / "sample"
     generate_sample(sample, users=12, days=8, seed=5)
@@ -315,35 +298,31 @@ def test_incremental_loads_equal_a_full_refresh(warehouse, tmp_path, monkeypatch
             shutil.copy2(path, warehouse.landing / path.name)
 
     def load(name, rows, received_before, received_from=None):
-        land_sample_files(sample, warehouse.landing, received_before, received_from)
+        land_sample_files(sample, warehouse.landing, received_from, received_before)
         warehouse.write_jsonl(f"events/extra/{name}.jsonl", rows)
-        warehouse.build(dbt_vars=dbt_vars)
+        warehouse.build(select=SELECTED, dbt_vars=dbt_vars)
 
     # Hand-made user x: two sessions with page views and idle gaps, then late events that merge them, split the
     # merged one with a late login, and extend it backwards (a new first event, so a new session id).
-    load("first", [event("x1", "2026-10-02T10:00:00Z", "x", "page_view", "/home"),
-                   event("x2", "2026-10-02T10:10:00Z", "x", "page_view", "/docs"),
-                   event("x3", "2026-10-02T10:50:00Z", "x", "page_view", "/home"),
+    load("first", [event("x1", "2026-10-02T10:00:00Z", "x", "page_view", page="/home"),
+                   event("x2", "2026-10-02T10:10:00Z", "x", "page_view", page="/docs"),
+                   event("x3", "2026-10-02T10:50:00Z", "x", "page_view", page="/home"),
                    event("x4", "2026-10-02T10:53:00Z", "x")], "2026-10-04")
     before = warehouse.records("select count(*) as n from marts.fct_sessions where user_id = 'x'")[0]["n"]
     assert before == 2
-    load("second", [event("m1", "2026-10-02T10:25:00Z", "x", "page_view", "/late", "2026-10-05T08:00:00Z"),
-                    event("y1", "2026-10-05T09:00:00Z", "x", "page_view", "/home")], "2026-10-07", "2026-10-04")
+    load("second", [event("m1", "2026-10-02T10:25:00Z", "x", "page_view", page="/late",
+                          received_at="2026-10-05T08:00:00Z"),
+                    event("y1", "2026-10-05T09:00:00Z", "x", "page_view", page="/home")], "2026-10-07", "2026-10-04")
     assert warehouse.records("select count(*) as n from marts.fct_sessions where user_id = 'x' "
                              "and session_date = '2026-10-02'")[0]["n"] == 1
     load("third", [event("r1", "2026-10-02T10:30:00Z", "x", "login", received_at="2026-10-08T08:00:00Z"),
-                   event("z0", "2026-10-02T09:45:00Z", "x", "page_view", "/early", "2026-10-08T08:00:00Z")],
+                   event("z0", "2026-10-02T09:45:00Z", "x", "page_view", page="/early",
+                         received_at="2026-10-08T08:00:00Z")],
          "2026-12-31", "2026-10-07")
     assert warehouse.records("select count(*) as n from marts.fct_sessions where user_id = 'x' "
                              "and session_date = '2026-10-02'")[0]["n"] == 2
     assert warehouse.records("select count(*) as n from marts.session_id_changes")[0]["n"] > 0
 
-    incremental = {table: warehouse.records(f"select * from {table} order by all") for table in ENGAGEMENT_TABLES}
+    incremental = warehouse.tables(ENGAGEMENT_TABLES)
     assert all(incremental[table] for table in ENGAGEMENT_TABLES)
-    monkeypatch.setenv("DWELL_DUCKDB_PATH", str(tmp_path / "full.duckdb"))
-    run_dbt(["build", "--quiet", "--full-refresh", "--exclude", "test_type:unit",
-             "--target-path", str(tmp_path / "full-target")], dbt_vars)
-    with duckdb.connect(str(tmp_path / "full.duckdb"), read_only=True) as con:
-        for table in ENGAGEMENT_TABLES:
-            relation = con.sql(f"select * from {table} order by all")
-            assert incremental[table] == [dict(zip(relation.columns, row)) for row in relation.fetchall()], table
+    assert_equal_to_a_full_refresh(ENGAGEMENT_TABLES, dbt_vars, select=SELECTED)

@@ -2,7 +2,6 @@
 
 from orchestration import cli
 from orchestration.sample_data import generate_sample
-from orchestration.dbt_invoke import run_dbt
 from orchestration.summary import summarize
 
 
@@ -33,5 +32,5 @@ def test_main_job_builds_the_sample_reconciles_reuses_landed_events_and_docs_gen
     assert warehouse.query("select count(*) as n from marts.fct_sessions").n[0] == sessions
     assert summarize(warehouse.path).rows_read == expected.events_written
 
-    run_dbt(["docs", "generate", "--target-path", str(warehouse.target)])
-    assert (warehouse.target / "catalog.json").exists()
+    warehouse.dbt(["docs", "generate"])
+    assert (warehouse.target() / "catalog.json").exists()

@@ -1,76 +1,45 @@
 """Session alerts: the rules of the seed fire on concluded sessions (strictly above or below), and the Dagster asset
 POSTs each alert once to a webhook on 127.0.0.1, retrying transient failures."""
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
-
 import pytest
 from dagster import materialize
 
+from helpers import Warehouse, Webhook, event
 from orchestration.alerts.stores import alert_store
 from orchestration.alerts.webhook import WEBHOOK_URL_VARIABLE, DeliveryReport, deliver_new_alerts, webhook_url
 from orchestration.assets import session_alert_webhook
 from orchestration.errors import DwellError
 
 
-def event(event_id, user, at, name="ide_search"):
-    return {"event_id": event_id, "user_id": user, "event_name": name, "occurred_at": f"2026-03-01T{at}Z"}
+def at(clock: str) -> str:
+    return f"2026-03-01T{clock}Z"
 
 
 def every_20_minutes(step: int) -> str:
     return f"{step * 20 // 60:02d}:{step * 20 % 60:02d}:00"
 
 
-class Webhook:
-    """An HTTP server that records JSON bodies and answers with the scripted statuses, then 200."""
-
-    def __init__(self, statuses=()):
-        self.bodies: list[dict] = []
-        self.statuses = list(statuses)
-        webhook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (http.server's name)
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                status = webhook.statuses.pop(0) if webhook.statuses else 200
-                if status == 200:
-                    webhook.bodies.append(body)
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/dwell"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def webhook():
-    server = Webhook()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def alerting_warehouse(warehouse):
-    warehouse.write_jsonl("events/e.jsonl", [
+@pytest.fixture(scope="module")
+def built_alerts(tmp_path_factory) -> Warehouse:
+    """The alerting events, built once for the module: each test gets a copy (alerting_warehouse)."""
+    root = tmp_path_factory.mktemp("alerts")
+    built = Warehouse(landing=root / "landing", path=root / "warehouse.duckdb", targets=root)
+    built.write_jsonl("events/e.jsonl", [
         # u1: 4 h 0 min 1 s, above 14,400 s. u2: exactly 4 h, not above. u3: 4.999999 s, below 5 s. u4: exactly 5 s.
-        *[event(f"a{i:02d}", "u1", every_20_minutes(i)) for i in range(13)], event("a99", "u1", "04:00:01"),
-        *[event(f"b{i:02d}", "u2", every_20_minutes(i)) for i in range(13)],
-        event("c1", "u3", "10:00:00"), event("c2", "u3", "10:00:04.999999"),
-        event("d1", "u4", "10:00:00"), event("d2", "u4", "10:00:05"),
+        *[event(f"a{i:02d}", at(every_20_minutes(i)), "u1") for i in range(13)], event("a99", at("04:00:01"), "u1"),
+        *[event(f"b{i:02d}", at(every_20_minutes(i)), "u2") for i in range(13)],
+        event("c1", at("10:00:00"), "u3"), event("c2", at("10:00:04.999999"), "u3"),
+        event("d1", at("10:00:00"), "u4"), event("d2", at("10:00:05"), "u4"),
         # u5: a short session still open at the newest event: not concluded, no alert yet.
-        event("e1", "u5", "23:59:58"), event("e2", "u5", "23:59:59"),
+        event("e1", at("23:59:58"), "u5"), event("e2", at("23:59:59"), "u5"),
     ])
-    warehouse.build()
-    return warehouse
+    built.build(select="+fct_session_alerts")
+    return built
+
+
+@pytest.fixture
+def alerting_warehouse(built_alerts: Warehouse, warehouse: Warehouse) -> Warehouse:
+    return warehouse.copy_of(built_alerts)
 
 
 def deliver(url: str) -> DeliveryReport:

@@ -3,17 +3,17 @@ incrementally, checks what changed, and compares every mart with a full refresh 
 
 import pytest
 
+from helpers import event
+
 COMPARED = ["marts.fct_session_events", "marts.fct_sessions", "marts.dim_users", "marts.dim_workspaces"]
-
-
-def event(event_id, occurred_at, name="ide_search", user="u1", received_at=None):
-    return {"event_id": event_id, "user_id": user, "event_name": name, "occurred_at": occurred_at,
-            "received_at": received_at or occurred_at}
+# What the tests read: the compared marts, the load audit, the id changes and the rebuild's scope.
+SELECTED = ("+fct_session_events +fct_sessions +dim_users +dim_workspaces +rpt_load_audit +session_id_changes "
+            "+int_session_rebuild_scope +int_session_events_rebuilt +stg_events_quarantined")
 
 
 def load(warehouse, name, rows, dbt_vars=None):
     warehouse.write_jsonl(f"events/{name}.jsonl", rows)
-    warehouse.build(dbt_vars=dbt_vars)
+    warehouse.build(select=SELECTED, dbt_vars=dbt_vars)
 
 
 def sessions(warehouse):
@@ -41,7 +41,7 @@ def test_a_late_event_merges_two_sessions(warehouse, assert_equal_to_a_full_refr
     assert id_changes(warehouse) == {(before[1]["session_id"], before[0]["session_id"], True)}
     audit = last_load(warehouse)
     assert (audit["late_events"], audit["sessions_merged"], audit["lateness_max_seconds"]) == (1, 1, 1500)
-    assert_equal_to_a_full_refresh(COMPARED)
+    assert_equal_to_a_full_refresh(COMPARED, select=SELECTED)
 
 
 def test_a_late_event_extends_a_session_backwards_and_its_id_changes(warehouse, assert_equal_to_a_full_refresh):
@@ -54,7 +54,7 @@ def test_a_late_event_extends_a_session_backwards_and_its_id_changes(warehouse, 
     assert warehouse.records("select count(*) as n from marts.fct_session_events where session_id = "
                              f"'{old['session_id']}'")[0]["n"] == 0
     assert last_load(warehouse)["sessions_extended"] == 1
-    assert_equal_to_a_full_refresh(COMPARED)
+    assert_equal_to_a_full_refresh(COMPARED, select=SELECTED)
 
 
 def test_a_late_restart_event_splits_a_session(warehouse, assert_equal_to_a_full_refresh):
@@ -67,7 +67,7 @@ def test_a_late_restart_event_splits_a_session(warehouse, assert_equal_to_a_full
     assert (second["first_event_id"], second["start_reason"], second["event_count"]) == ("r1", "restart_event", 3)
     assert id_changes(warehouse) == {(old["session_id"], second["session_id"], False)}
     assert last_load(warehouse)["sessions_split"] == 1
-    assert_equal_to_a_full_refresh(COMPARED)
+    assert_equal_to_a_full_refresh(COMPARED, select=SELECTED)
 
 
 def test_late_events_rebuild_only_the_segments_around_them(warehouse, assert_equal_to_a_full_refresh):
@@ -93,7 +93,7 @@ def test_late_events_rebuild_only_the_segments_around_them(warehouse, assert_equ
             for s in sessions(warehouse)] == [("a1", 2, "inactivity", 1), ("b1", 3, "inactivity", 2),
                                               ("c1", 2, "inactivity", 3), ("y1", 3, "inactivity", 4),
                                               ("e1", 1, "open", 5)]
-    assert_equal_to_a_full_refresh(COMPARED)
+    assert_equal_to_a_full_refresh(COMPARED, select=SELECTED)
 
 
 def test_a_late_event_moves_a_maximum_length_cut(warehouse, assert_equal_to_a_full_refresh):
@@ -104,7 +104,7 @@ def test_a_late_event_moves_a_maximum_length_cut(warehouse, assert_equal_to_a_fu
     # 09:40 becomes the uncut start: the cut moves to 10:40, so a3 (10:50) joins the second piece.
     load(warehouse, "late", [event("z0", "2026-03-01T09:40:00Z")], rules)
     assert [(s["first_event_id"], s["event_count"]) for s in sessions(warehouse)] == [("z0", 3), ("a3", 2)]
-    assert_equal_to_a_full_refresh(COMPARED, rules)
+    assert_equal_to_a_full_refresh(COMPARED, rules, select=SELECTED)
 
 
 def test_an_event_30_days_late(warehouse, assert_equal_to_a_full_refresh):
@@ -114,7 +114,7 @@ def test_an_event_30_days_late(warehouse, assert_equal_to_a_full_refresh):
     assert (first["first_event_id"], first["event_count"]) == ("m1", 2)
     audit = last_load(warehouse)
     assert audit["late_events"] == 1 and audit["lateness_max_seconds"] == pytest.approx(29 * 86400 - 1200)
-    assert_equal_to_a_full_refresh(COMPARED)
+    assert_equal_to_a_full_refresh(COMPARED, select=SELECTED)
 
 
 def test_a_batch_of_only_duplicates_and_an_empty_batch_change_nothing(warehouse, assert_equal_to_a_full_refresh):
@@ -125,10 +125,10 @@ def test_a_batch_of_only_duplicates_and_an_empty_batch_change_nothing(warehouse,
     assert sessions(warehouse) == before
     audit = last_load(warehouse)
     assert (audit["rows_read"], audit["events_duplicate"], audit["events_staged"]) == (2, 2, 0)
-    warehouse.build()
+    warehouse.build(select=SELECTED)
     assert sessions(warehouse) == before and last_load(warehouse)["rows_read"] == 0
     assert id_changes(warehouse) == set()
-    assert_equal_to_a_full_refresh(COMPARED)
+    assert_equal_to_a_full_refresh(COMPARED, select=SELECTED)
 
 
 def test_a_future_timestamp_is_quarantined_and_does_not_hold_the_watermark(warehouse, assert_equal_to_a_full_refresh):
@@ -140,4 +140,4 @@ def test_a_future_timestamp_is_quarantined_and_does_not_hold_the_watermark(wareh
     # Later loads still sessionize and conclude as usual.
     load(warehouse, "next", [event("b1", "2026-03-01T12:00:00Z")])
     assert [(s["first_event_id"], s["end_reason"]) for s in sessions(warehouse)] == [("a1", "inactivity"), ("b1", "open")]
-    assert_equal_to_a_full_refresh(COMPARED)
+    assert_equal_to_a_full_refresh(COMPARED, select=SELECTED)

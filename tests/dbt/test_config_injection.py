@@ -1,12 +1,13 @@
 """Every configuration value that reaches SQL is validated or quoted: an injection attempt in each dbt var and in the
 Dagster run config is refused with a message naming the setting, or lands as plain data, and a refused value never
-changes the warehouse. (The webhook URL: tests/test_session_alerts.py; the serving settings: tests/test_serving.py.)"""
+changes the warehouse. (The webhook URL: tests/unit/test_orchestrator_inputs.py; the serving settings:
+tests/orchestration/test_serving.py.)"""
 
 import pytest
 from dagster import DagsterInstance
 from dagster._core.errors import DagsterInvalidConfigError
 
-from orchestration.dbt_invoke import DbtCommandError, run_dbt
+from orchestration.dbt_invoke import DbtCommandError
 from orchestration.definitions import defs
 from orchestration.jobs import daily_job
 
@@ -60,7 +61,7 @@ def test_every_var_refuses_an_injection_with_a_message_naming_it(built_warehouse
     def assert_refused(name, dbt_vars=None):
         capfd.readouterr()
         with pytest.raises(DbtCommandError):
-            run_dbt(["compile", "--quiet", "--target-path", str(built_warehouse.target)], dbt_vars)
+            built_warehouse.dbt(["compile", "--quiet"], dbt_vars)
         printed = capfd.readouterr()
         assert name in printed.out + printed.err, (name, dbt_vars, printed.out[-2000:])
 

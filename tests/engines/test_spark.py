@@ -1,37 +1,42 @@
 """The spark target, on a local pyspark session: the sessionization rules, incremental loads, the bad-input catalogue
 and period reports in a half-hour zone on Spark, checked against the reference and against the duckdb target on the
 same landed files, row for row and id for id; the time zone check; and dbt's date spines, right through dwell's
-spark__dateadd. The whole warehouse and the dbt unit tests on Spark are in tests/test_dagster_targets.py, through
+spark__dateadd. The whole warehouse and the dbt unit tests on Spark are in tests/engines/test_dagster_targets.py, through
 the Dagster assets.
 
-Spark runs in a subprocess (tests/spark_steps.py, or `dbt show`), so its JVM ends with it."""
+Spark runs in a subprocess (tests/engines/spark_steps.py, or `dbt show`), so its JVM ends with it."""
 
 import datetime
 import json
-import os
 import random
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
-import duckdb
-
-from conftest import Warehouse
+from helpers import (
+    INCREMENTAL_MODELS,
+    INCREMENTAL_TABLES,
+    PERIOD_MODELS,
+    SESSION_MODELS,
+    SPARK_FOLDER_TABLES,
+    SPARK_VIEW,
+    STAGING_TABLES,
+    SparkWarehouse,
+    Warehouse,
+    arrival_batches,
+    canonical_rows,
+    land_bad_input_catalogue,
+    land_events,
+    land_first_contact_files,
+    random_events,
+    random_rules,
+    rules_vars,
+    spark_environment,
+)
 from orchestration.sample_data import generate_sample
 from orchestration.settings import PROJECT_DIR
-from event_streams import land_events, random_events, random_rules, rules_vars
 from reference_sessions import sessionize
-from test_incremental_property import COMPARED, arrival_batches
-from test_landing_contract import land_bad_input_catalogue
-from test_landing_first_contact import land_first_contact_files
-from test_postgres import INCREMENTAL_MODELS, PERIOD_MODELS, SESSION_MODELS, STAGING_TABLES, canonical_rows
-
-STEPS_SCRIPT = Path(__file__).with_name("spark_steps.py")
-SPARK_VIEW = "spark-as-the-engine-names-it"
-# The tables on folders that Python writes and Spark reads.
-FOLDER_TABLES = ["landing.events", "landing.event_files", "landing.users", "delivery.alert_deliveries"]
 
 SPINES = {
     "day": ("2026-02-27", "2026-03-02"),
@@ -58,18 +63,6 @@ table = result.result.results[0].agate_table
 for row in table.rows:
     print("ROW " + json.dumps([str(value) for value in row]))
 """
-
-
-def spark_environment(tmp_path: Path) -> dict[str, str]:
-    """The spark target under tmp_path/spark, which Spark is told to name otherwise (DWELL_SPARK_DIR_URI), as a
-    cluster names a folder that this machine mounts: a file URI through a symbolic link to the same folder."""
-    spark_dir = tmp_path / "spark"
-    spark_dir.mkdir(exist_ok=True)
-    spark_view = tmp_path / SPARK_VIEW
-    if not spark_view.is_symlink():
-        spark_view.symlink_to(spark_dir, target_is_directory=True)
-    return {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "DWELL_SPARK_DIR": str(spark_dir),
-            "DWELL_SPARK_DIR_URI": spark_view.as_uri(), "PYSPARK_PYTHON": sys.executable}
 
 
 def spark_rows(sql: str, tmp_path: Path) -> list[list[str]]:
@@ -102,51 +95,6 @@ def test_time_zone_names_are_checked_against_the_jvms_zones_on_spark(tmp_path):
     rows = spark_rows(f"select {exists.format('Asia/Kolkata')} as kolkata, {exists.format('UTC')} as utc, "
                       f"{exists.format('Mars/Olympus_Mons')} as mars", tmp_path)
     assert rows == [["True", "True", "False"]]
-
-
-class SparkWarehouse:
-    """The landing directory of the DuckDB Warehouse (DWELL_LANDING_DIR), built on the spark target with its metastore
-    and warehouse under tmp_path/spark. Each run is a process of its own (tests/spark_steps.py); its exports are read
-    with DuckDB."""
-
-    def __init__(self, tmp_path: Path):
-        self.tmp_path = tmp_path
-        self.exports = tmp_path / "spark-exports"
-        self.runs = 0
-
-    def step(self, *, select: str | None = None, dbt_vars: dict[str, Any] | None = None, full_refresh: bool = False,
-             export: list[str] = (), move: list[tuple[Path, Path]] = (), list_files: Path | None = None,
-             locations: Path | None = None, environment: dict[str, str] | None = None) -> dict[str, Any]:
-        """One step of a run: move files into the landing directory, copy it for Spark, dbt build (without the data
-        and unit tests, for CI time: tests/test_dagster_targets.py runs them), export tables, list the warehouse's
-        files (spark_steps.list_files), write where Spark reads FOLDER_TABLES from."""
-        excluded = ["test_type:data", "test_type:unit"]
-        dbt = ["build", "--quiet", "--target", "spark", "--target-path", str(self.tmp_path / "spark-target"),
-               *(["--select", select, "--indirect-selection", "cautious"] if select else []),
-               "--exclude", *excluded, *(["--full-refresh"] if full_refresh else [])]
-        return {"move": [[str(source), str(destination)] for source, destination in move], "dbt": dbt,
-                "vars": dbt_vars, "export": list(export), "export_dir": str(self.exports),
-                "list_files": str(list_files) if list_files else None,
-                "locations": {"tables": FOLDER_TABLES, "out_file": str(locations)} if locations else None,
-                "environment": environment}
-
-    def run(self, steps: list[dict[str, Any]]) -> None:
-        self.runs += 1
-        plan = self.tmp_path / f"spark-plan-{self.runs}.json"
-        plan.write_text(json.dumps(steps))
-        environment = spark_environment(self.tmp_path)
-        environment["PYTHONPATH"] = os.pathsep.join([str(PROJECT_DIR), str(STEPS_SCRIPT.parent)])
-        completed = subprocess.run([sys.executable, str(STEPS_SCRIPT), str(plan)], capture_output=True, text=True,
-                                   env=environment, timeout=1800)
-        # Without the JVM's stack frames, what dbt reported fits in the message.
-        output = [line for line in (completed.stdout + completed.stderr).splitlines()
-                  if not line.lstrip().startswith("at ")]
-        assert completed.returncode == 0, "\n".join(output)[-8000:]
-
-    def records(self, table: str) -> list[dict[str, Any]]:
-        with duckdb.connect() as connection:
-            relation = connection.sql(f"select * from read_parquet('{self.exports / table}/*.parquet')")
-            return [dict(zip(relation.columns, row)) for row in relation.fetchall()]
 
 
 def assert_tables_equal(spark: SparkWarehouse, warehouse: Warehouse, tables: list[str]) -> None:
@@ -204,10 +152,10 @@ def test_incremental_loads_on_spark_equal_a_full_refresh(warehouse: Warehouse, t
             shutil.copy(arriving / "events/batch_00.jsonl", arriving / "events/relanded.jsonl")
             moves.append((arriving / "events/relanded.jsonl", warehouse.landing / "events/relanded.jsonl"))
         steps.append(spark.step(select=INCREMENTAL_MODELS, dbt_vars=dbt_vars, move=moves,
-                                export=COMPARED if index == len(batches) - 1 else []))
+                                export=INCREMENTAL_TABLES if index == len(batches) - 1 else []))
     spark.run(steps)
     warehouse.build(select=INCREMENTAL_MODELS, dbt_vars=dbt_vars, full_refresh=True)
-    assert_tables_equal(spark, warehouse, COMPARED)
+    assert_tables_equal(spark, warehouse, INCREMENTAL_TABLES)
 
 
 def test_bad_input_and_period_reports_in_a_half_hour_zone_on_spark_equal_duckdb(warehouse: Warehouse,
@@ -300,7 +248,7 @@ def test_incremental_runs_on_spark_rewrite_only_the_partitions_they_change(wareh
     # Spark reads what Python wrote by the name DWELL_SPARK_DIR_URI gives the folder, and the tables declared at the
     # folder's path by the first load moved there (Hadoop writes a local file URI with one slash).
     assert json.loads(locations.read_text()) == {
-        table: f"file:{tmp_path / SPARK_VIEW}/{table.replace('.', '/')}" for table in FOLDER_TABLES}
+        table: f"file:{tmp_path / SPARK_VIEW}/{table.replace('.', '/')}" for table in SPARK_FOLDER_TABLES}
 
     earlier_days = ["2026-03-10", "2026-03-11", "2026-03-12"]
     for table in PARTITIONED:

@@ -1,4 +1,4 @@
-"""Run by tests/test_spark.py in a process of its own, so the Spark JVM ends with it: a plan of steps, each setting
+"""Run by tests/engines/test_spark.py (helpers.SparkWarehouse) in a process of its own, so the Spark JVM ends with it: a plan of steps, each setting
 environment variables of its own, moving landed files into place, copying the landing directory for Spark, running
 dbt on the spark target, exporting tables as Parquet, and listing the warehouse's files and where Spark reads the
 tables on folders Python writes, for the test to read. One Spark session serves every step.

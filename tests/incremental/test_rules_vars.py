@@ -15,7 +15,7 @@ import pytest
 from dagster import DagsterInstance
 from dbt.cli.main import dbtRunner
 
-from event_streams import iso, random_events
+from helpers import iso_us, random_events, target_path
 from orchestration import pipeline
 from orchestration.dbt_invoke import DbtCommandError, release_warehouse, run_dbt
 from orchestration.errors import DwellError
@@ -77,7 +77,7 @@ def stream(seed: int):
 def land(warehouse, events, name="stream") -> None:
     warehouse.write_jsonl(f"events/{name}.jsonl", [
         {"event_id": e.event_id, "user_id": e.user_id, "workspace_id": e.workspace_id, "event_name": e.event_name,
-         "occurred_at": iso(e.occurred_us),
+         "occurred_at": iso_us(e.occurred_us),
          **({"page": "/docs" if e.event_id[-1] in "02468" else "/pricing"} if e.event_name == "page_view" else {})}
         for e in events
     ])
@@ -98,7 +98,7 @@ def assert_sessions_follow(warehouse, events, rules: Rules) -> None:
 
 
 def test_every_unit_test_pins_every_var():
-    manifest = json.loads((PROJECT_DIR / "target" / "manifest.json").read_text())
+    manifest = json.loads((PROJECT_DIR / "target" / "manifest.json").read_text())  # scripts/test.sh's `dbt parse`
     assert manifest["unit_tests"]
     for unit_test in manifest["unit_tests"].values():
         pinned = set((unit_test.get("overrides") or {}).get("vars") or {})
@@ -114,7 +114,7 @@ def test_plain_dbt_build_with_every_var_changed_builds_marts_under_them(warehous
                                                    "occurred_at": "2026-03-02T10:02:00Z",
                                                    "received_at": "2026-03-02T10:00:00Z"}])
     # Nothing excluded: the unit tests run under these vars too, and run_dbt raises if one fails.
-    result = run_dbt(["build", "--quiet", "--target-path", str(warehouse.target)], EVERY_VAR_CHANGED)
+    result = warehouse.dbt(["build", "--quiet"], EVERY_VAR_CHANGED)
     unit_tests = [r for r in result.result.results if r.node.resource_type == "unit_test"]
     assert unit_tests and all(r.status == "pass" for r in unit_tests)
 
@@ -153,7 +153,7 @@ def test_plain_dbt_build_with_every_var_changed_builds_marts_under_them(warehous
 def test_plain_dbt_build_with_one_sessionization_var_changed(warehouse, changed):
     events = stream(seed=5)
     land(warehouse, events)
-    run_dbt(["build", "--quiet", "--target-path", str(warehouse.target)], changed)
+    warehouse.dbt(["build", "--quiet"], changed)
     assert_sessions_follow(warehouse, events, rules_from_vars(changed))
 
 
@@ -214,10 +214,12 @@ def dwell_project_copy(root: Path) -> Path:
     return copy
 
 
-def build(project: Path, target: Path, dbt_vars: dict | None, *extra: str) -> str:
-    """dbt build of a project, without unit and data tests (the tests compare the tables); what it printed."""
-    args = ["build", "--exclude", "test_type:unit", "test_type:data", "--project-dir", str(project), "--profiles-dir", str(project),
-            "--target-path", str(target), *extra]
+def build(project: Path, root: Path, dbt_vars: dict | None, *extra: str) -> str:
+    """dbt build of a project into DWELL_DUCKDB_PATH, without unit and data tests (the tests compare the tables);
+    what it printed. dbt's target path is under root (target_path), one per project, warehouse and vars."""
+    target = target_path(root, dbt_vars, project=str(project))
+    args = ["build", "--exclude", "test_type:unit", "test_type:data", "--project-dir", str(project),
+            "--profiles-dir", str(project), "--target-path", str(target), *extra]
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]
     messages = []
@@ -264,18 +266,18 @@ def test_a_build_under_changed_rules_equals_a_full_build_under_them(built_under_
     incremental = tmp_path / "incremental.duckdb"
     shutil.copyfile(built, incremental)
     monkeypatch.setenv("DWELL_DUCKDB_PATH", str(incremental))
-    printed = build(project, tmp_path / "target", rules.get("vars"))
+    printed = build(project, tmp_path, rules.get("vars"))
     assert "the rules changed since the last build" in printed and "rebuilding" in printed
 
     full = tmp_path / "full.duckdb"
     monkeypatch.setenv("DWELL_DUCKDB_PATH", str(full))
-    build(project, tmp_path / "full-target", rules.get("vars"), "--full-refresh")
+    build(project, tmp_path, rules.get("vars"), "--full-refresh")
     for table in COMPARED:
         assert table_rows(incremental, table) == table_rows(full, table), table
 
     # The same rules again: fct_sessions alone builds, nothing it reads being under other rules.
     monkeypatch.setenv("DWELL_DUCKDB_PATH", str(incremental))
-    assert "the rules changed" not in build(project, tmp_path / "target", rules.get("vars"), "--select", "fct_sessions")
+    assert "the rules changed" not in build(project, tmp_path, rules.get("vars"), "--select", "fct_sessions")
 
 
 def test_a_build_that_would_mix_rules_stops_and_changes_nothing(built_under_the_default_rules, tmp_path, monkeypatch):
@@ -287,5 +289,5 @@ def test_a_build_that_would_mix_rules_stops_and_changes_nothing(built_under_the_
     before = {table: table_rows(path, table) for table in COMPARED}
     # fct_sessions alone would be rebuilt from fct_session_events, still under the old timeout.
     with pytest.raises(DbtCommandError, match="--full-refresh"):
-        build(PROJECT_DIR, tmp_path / "target", {"session_timeout_seconds": 60}, "--select", "fct_sessions")
+        build(PROJECT_DIR, tmp_path, {"session_timeout_seconds": 60}, "--select", "fct_sessions")
     assert {table: table_rows(path, table) for table in COMPARED} == before

@@ -2,25 +2,30 @@
 against independent pandas computations, the reporting time zone at day/week/month edges, and incremental runs
 equal to a full refresh."""
 
+from functools import partial
+
 import duckdb
 import pandas as pd
 import pytest
 
+import helpers
 from orchestration.dbt_invoke import DbtCommandError
 from orchestration.sample_data import generate_sample
 
 REPORTS = ["marts.rpt_user_period_activity", "marts.rpt_period_summary"]
 COMPARED = ["intermediate.int_activity_quarter_hours", "intermediate.int_user_period_activity",
             "marts.fct_workspace_memberships", "marts.dim_users", "marts.dim_workspaces", *REPORTS]
+# What the tests read: the compared tables, and the sessions, events and dimension staging they are recomputed from.
+SELECTED = " ".join(f"+{table.split('.')[1]}" for table in COMPARED) + (
+    " +fct_sessions +fct_session_events +session_id_changes +stg_users +stg_workspaces +stg_workspace_members")
 MEASURES = ["session_count", "event_count", "build_count", "debug_count", "deploy_count", "factory_count",
             "invitation_count"]
 EVENT_MEASURES = {"build_count": "build_started", "debug_count": "debug_started", "deploy_count": "deploy_started",
                   "factory_count": "factory_created", "invitation_count": "invitation_sent"}
 
 
-def event(event_id, occurred_at, name="ide_search", user="u1", workspace="w1", project="p1"):
-    return {"event_id": event_id, "user_id": user, "event_name": name, "occurred_at": occurred_at,
-            "workspace_id": workspace, "project_id": project}
+# The hand-made events happen in workspace w1, project p1 unless they say otherwise.
+event = partial(helpers.event, workspace_id="w1", project_id="p1")
 
 
 def with_periods(frame, column, zone="UTC"):
@@ -81,14 +86,8 @@ def assert_distinct_activity_matches(warehouse, events):
     return summary
 
 
-@pytest.fixture
-def sample_warehouse(warehouse):
-    generate_sample(warehouse.landing, users=15, days=10, seed=7)
-    warehouse.build()
-    return warehouse
-
-
 def test_period_reports_dims_and_memberships_match_pandas(sample_warehouse):
+    """On the shared sample (tests/conftest.py)."""
     warehouse = sample_warehouse
     actual, events = assert_user_periods_match(warehouse)
     assert set(actual["grain"]) == {"day", "week", "month", "lifetime"}
@@ -185,16 +184,16 @@ def test_periods_follow_the_reporting_time_zone_at_day_week_and_month_edges(ware
     zone = {"reporting_time_zone": "America/Los_Angeles"}
     # 2026-11-01 is a Sunday; daylight saving ends that day at 09:00 UTC (02:00 PDT -> 01:00 PST).
     warehouse.write_jsonl("events/edges.jsonl", [
-        event("e1", "2026-11-01T06:59:59.999999Z", "build_started"),  # Sat 2026-10-31 23:59:59 PDT: October
-        event("e2", "2026-11-01T07:00:00Z", "deploy_started"),  # Sun 2026-11-01 00:00 PDT: November, same week
+        event("e1", "2026-11-01T06:59:59.999999Z", name="build_started"),  # Sat 2026-10-31 23:59:59 PDT: October
+        event("e2", "2026-11-01T07:00:00Z", name="deploy_started"),  # Sun 2026-11-01 00:00 PDT: November, same week
         # Sun 2026-11-01 23:59:59 PST in another workspace: local Nov 1 has two; counted by UTC date, one.
-        event("e3", "2026-11-02T07:59:59Z", "debug_started", workspace="w2", project="p2"),
-        event("e4", "2026-11-02T08:00:00Z", "factory_created"),  # Mon 2026-11-02 00:00 PST: a new week
-        event("e5", "2026-11-30T08:00:00Z", "invitation_sent", user="u2"),  # Mon 2026-11-30 00:00 PST
-        event("e6", "2026-12-01T07:59:59Z", "ide_search", user="u2"),  # Mon 2026-11-30 23:59:59 PST
-        event("e7", "2026-12-01T08:00:00Z", "ide_search", user="u2"),  # Tue 2026-12-01 00:00 PST: December
+        event("e3", "2026-11-02T07:59:59Z", name="debug_started", workspace_id="w2", project_id="p2"),
+        event("e4", "2026-11-02T08:00:00Z", name="factory_created"),  # Mon 2026-11-02 00:00 PST: a new week
+        event("e5", "2026-11-30T08:00:00Z", "u2", "invitation_sent"),  # Mon 2026-11-30 00:00 PST
+        event("e6", "2026-12-01T07:59:59Z", "u2", "ide_search"),  # Mon 2026-11-30 23:59:59 PST
+        event("e7", "2026-12-01T08:00:00Z", "u2", "ide_search"),  # Tue 2026-12-01 00:00 PST: December
     ])
-    warehouse.build(dbt_vars=zone)
+    warehouse.build(select=SELECTED, dbt_vars=zone)
     _, events = assert_user_periods_match(warehouse, "America/Los_Angeles")
     assert_distinct_activity_matches(warehouse, events)
     rows = warehouse.records("select grain, cast(period_start as varchar) as period_start, "
@@ -257,12 +256,12 @@ def test_incremental_loads_equal_a_full_refresh(warehouse, tmp_path, assert_equa
             con.execute("set TimeZone = 'UTC'")
             con.execute(f"copy (select * from read_parquet({files!r}, union_by_name = true) where {condition}) "
                         f"to '{events_dir / f'batch{number}.parquet'}' (format parquet)")
-        warehouse.build(dbt_vars={"reporting_time_zone": "Asia/Kolkata"})
+        warehouse.build(select=SELECTED, dbt_vars={"reporting_time_zone": "Asia/Kolkata"})
         if number == 1:
             assert warehouse.records("select count(*) as n from marts.session_id_changes")[0]["n"] > 0
     assert_user_periods_match(warehouse, "Asia/Kolkata")
 
-    refreshed = assert_equal_to_a_full_refresh(COMPARED, {"reporting_time_zone": "Asia/Kolkata"})
+    refreshed = assert_equal_to_a_full_refresh(COMPARED, {"reporting_time_zone": "Asia/Kolkata"}, select=SELECTED)
     assert all(refreshed.values())
 
 
@@ -274,17 +273,17 @@ def test_late_events_across_period_edges_a_changed_user_and_a_new_zone_equal_a_f
     users.write_text(header + "u1,ann@old.example,Ann,One,Old,o1,2026-01-01T00:00:00Z\n")
     warehouse.write_jsonl("events/one.jsonl", [
         event("e1", "2026-06-01T00:05:00Z"), event("e2", "2026-06-01T00:10:00Z"),
-        event("e3", "2026-06-01T01:00:00Z", "build_started", workspace="w2"),
-        event("f1", "2026-05-20T10:00:00Z", user="u2"), event("f2", "2026-06-02T10:00:00Z", user="u2", project="p2"),
+        event("e3", "2026-06-01T01:00:00Z", name="build_started", workspace_id="w2"),
+        event("f1", "2026-05-20T10:00:00Z", "u2"), event("f2", "2026-06-02T10:00:00Z", "u2", project_id="p2"),
     ])
-    warehouse.build()
+    warehouse.build(select=SELECTED)
     assert_user_periods_match(warehouse)
     # Late: l1 moves u1's first session back into Sunday May 31 (another day, week and month); l2 bridges it to the
     # 01:00 session, whose id goes. The users file moves u1 to another company, domain and organization.
     users.write_text(header + "u1,ann@new.example,Ann,One,New,o2,2026-01-01T00:00:00Z\n")
     warehouse.write_jsonl("events/two.jsonl", [event("l1", "2026-05-31T23:50:00Z"),
                                                event("l2", "2026-06-01T00:35:00Z")])
-    warehouse.build()
+    warehouse.build(select=SELECTED)
     assert warehouse.records("select count(*) as n, min(session_start_at)::varchar as start from marts.fct_sessions "
                              "where user_id = 'u1'") == [{"n": 1, "start": "2026-05-31 23:50:00"}]
     assert warehouse.records("select count(distinct old_session_id) as n from marts.session_id_changes "
@@ -297,15 +296,15 @@ def test_late_events_across_period_edges_a_changed_user_and_a_new_zone_equal_a_f
     assert dict(zip(months["period_start"].dt.strftime("%Y-%m-%d"), months["session_count"])) == {
         "2026-05-01": 1, "2026-06-01": 0}
     # A new day under another reporting zone rebuilds every period in it.
-    warehouse.write_jsonl("events/three.jsonl", [event("g1", "2026-06-03T07:30:00Z", user="u2")])
+    warehouse.write_jsonl("events/three.jsonl", [event("g1", "2026-06-03T07:30:00Z", "u2")])
     zone = {"reporting_time_zone": "America/Los_Angeles"}
-    warehouse.build(dbt_vars=zone)
+    warehouse.build(select=SELECTED, dbt_vars=zone)
     _, events = assert_user_periods_match(warehouse, "America/Los_Angeles")
     assert_distinct_activity_matches(warehouse, events)
 
-    assert_equal_to_a_full_refresh(COMPARED, zone)
+    assert_equal_to_a_full_refresh(COMPARED, zone, select=SELECTED)
 
 def test_an_empty_landing_builds_empty_reports(warehouse):
-    warehouse.build()
+    warehouse.build(select=SELECTED)
     for table in COMPARED:
         assert warehouse.records(f"select count(*) as n from {table}")[0]["n"] == 0, table

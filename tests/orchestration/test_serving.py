@@ -2,7 +2,6 @@
 snapshots visible to a reader that queries it all along, and PII hashed or dropped on request."""
 
 import json
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -12,6 +11,7 @@ import duckdb
 import pytest
 from dagster import DagsterInstance
 
+from helpers import day_after, land_sample_files
 from orchestration import pipeline
 from orchestration.serving import ServingError
 from orchestration.serving.pii import PII_MODE_VARIABLE, PII_SALT_VARIABLE
@@ -42,15 +42,6 @@ READER = textwrap.dedent("""
 """)
 
 
-def land_received_dates(sample, landing, dates) -> None:
-    for path in sample.rglob("*"):
-        relative = path.relative_to(sample)
-        received = next((part.split("=", 1)[1] for part in relative.parts if part.startswith("received_date=")), None)
-        if path.is_file() and (received is None or received in dates):
-            (landing / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, landing / relative)
-
-
 def test_a_reader_sees_only_whole_published_snapshots_during_runs(warehouse, tmp_path):
     sample = tmp_path / "sample"
     generate_sample(sample, users=12, days=4, seed=11)
@@ -58,7 +49,7 @@ def test_a_reader_sees_only_whole_published_snapshots_during_runs(warehouse, tmp
                     if part.startswith("received_date=")})
     serving_dir = tmp_path / "serving"
 
-    land_received_dates(sample, warehouse.landing, dates[:1])
+    land_sample_files(sample, warehouse.landing, dates[0], day_after(dates[0]), dimensions=True)
     warehouse.build()
     published = [publish(warehouse.path, serving_dir).row_counts]
 
@@ -66,7 +57,7 @@ def test_a_reader_sees_only_whole_published_snapshots_during_runs(warehouse, tmp
     reader = subprocess.Popen([sys.executable, "-c", READER, str(serving_dir), str(log), str(stop)])
     try:
         for date in dates[1:]:
-            land_received_dates(sample, warehouse.landing, [date])
+            land_sample_files(sample, warehouse.landing, date, day_after(date), dimensions=True)
             # The run writes the warehouse while the reader holds the serving copy open: neither waits.
             warehouse.build()
             published.append(publish(warehouse.path, serving_dir).row_counts)
@@ -138,17 +129,16 @@ def test_the_lifetime_job_publishes_and_pii_can_be_hashed_or_dropped(warehouse, 
     assert email_type == "VARCHAR"
 
 
-def test_bad_settings_and_unwritable_targets_fail_clearly_and_quoted_values_stay_data(warehouse, tmp_path,
+def test_bad_settings_and_unwritable_targets_fail_clearly_and_quoted_values_stay_data(sample_warehouse, tmp_path,
                                                                                      monkeypatch):
+    warehouse = sample_warehouse
     monkeypatch.setenv(PII_MODE_VARIABLE, "'; drop table marts.dim_users; --")
     with pytest.raises(ServingError, match="DWELL_SERVING_PII must be one of keep, hash, drop"):
         publish(warehouse.path, tmp_path / "serving")
     monkeypatch.delenv(PII_MODE_VARIABLE)
     with pytest.raises(ServingError, match="No warehouse"):
-        publish(warehouse.path, tmp_path / "serving")
+        publish(tmp_path / "never-built.duckdb", tmp_path / "serving")
 
-    generate_sample(warehouse.landing, users=5, days=1, seed=2)
-    warehouse.build()
     serving_dir = tmp_path / "serving"
     first = publish(warehouse.path, serving_dir)
 

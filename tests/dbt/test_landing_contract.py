@@ -1,22 +1,13 @@
 """The raw-data contract (README): file kinds and layout, timestamps, optional columns, dimensions, reconciliation."""
 
-import json
-from datetime import datetime, timezone
+from datetime import datetime
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
+from helpers import UTC, land_bad_input_catalogue, write_parquet
 from orchestration.dbt_invoke import DbtCommandError
-
-UTC = timezone.utc
-
-
-def write_parquet(warehouse, relative: str, columns: dict) -> None:
-    path = warehouse.landing / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.table(columns), path)
 
 
 def staged(warehouse, columns="event_id, occurred_at, received_at, user_id, event_name, workspace_id"):
@@ -37,7 +28,7 @@ def test_parquet_and_json_files_at_any_depth_load_together(warehouse):
         {"event_id": "j2", "occurred_at": "2026-03-01 10:15:00.25", "user_id": "u1", "event_name": "page_view"}])
     warehouse.write_jsonl("events/deep/er/c.jsonl.gz", [
         {"event_id": "j3", "occurred_at": "2026-03-01T02:20:00-08:00", "user_id": "u1", "event_name": "logout"}])
-    warehouse.build()
+    warehouse.build(select="+stg_events +fct_sessions")
 
     rows = staged(warehouse)
     assert list(rows.event_id) == ["j1", "j2", "j3", "p1", "p2"]
@@ -60,7 +51,7 @@ def test_parquet_timestamps_without_zone_and_in_nanoseconds_are_utc(warehouse):
         "occurred_at": pa.array([1772409600123456789], pa.timestamp("ns", tz="Asia/Kolkata")),
         "user_id": ["u1"], "event_name": ["ide_search"],
     })
-    warehouse.build()
+    warehouse.build(select="+stg_events")
 
     rows = staged(warehouse)
     assert rows.occurred_at[0].isoformat() == "2026-03-01T23:59:59.999999"
@@ -80,7 +71,7 @@ def test_typed_parquet_timestamps_stay_typed_and_a_quarantined_one_keeps_its_tex
                                 pa.timestamp("us", tz="UTC")),
         "user_id": ["u1"] * 4, "event_name": ["ide_search"] * 4,
     })
-    warehouse.build()
+    warehouse.build(select="+stg_events +stg_landed_events")
 
     landed = warehouse.query(
         "select event_id, occurred_at, received_at, occurred_at_timestamp, received_at_timestamp "
@@ -110,7 +101,7 @@ def test_optional_columns_missing_from_every_file(warehouse):
         {"event_id": "m1", "occurred_at": "2026-03-01T10:00:00Z", "user_id": "u1", "event_name": "ide_search"}])
     write_parquet(warehouse, "events/minimal.parquet", {
         "event_id": ["m2"], "occurred_at": ["2026-03-01T10:01:00Z"], "user_id": ["u1"], "event_name": ["ide_search"]})
-    warehouse.build()
+    warehouse.build(select="+stg_events +fct_sessions")
 
     rows = warehouse.query("select * from staging.stg_events order by event_id")
     assert list(rows.event_id) == ["m1", "m2"]
@@ -131,7 +122,7 @@ def test_optional_columns_missing_from_some_files_and_extra_columns_ignored(ware
     warehouse.write_jsonl("events/c.jsonl", [
         {"event_id": "c1", "occurred_at": "2026-03-01T10:02:00Z", "user_id": "u2", "event_name": "page_view",
          "session_id": "client-1", "properties": {"nested": {"x": [1, 2]}}, "unknown_key": True}])
-    warehouse.build()
+    warehouse.build(select="+stg_events")
 
     rows = warehouse.records(
         "select event_id, user_id, workspace_id, page, client_session_id, properties from staging.stg_events order by event_id")
@@ -156,7 +147,7 @@ def test_dimension_files_absent_leave_ids_seen_in_events(warehouse):
     warehouse.write_jsonl("events/e.jsonl", [
         {"event_id": "e1", "occurred_at": "2026-03-01T10:00:00Z", "user_id": "u9", "event_name": "ide_search",
          "workspace_id": "w9", "organization_id": "o9"}])
-    warehouse.build()
+    warehouse.build(select="+dim_users +dim_workspaces")
 
     users = warehouse.query("select * from marts.dim_users")
     assert users[["user_id", "email", "organization_id", "is_in_users_file", "session_count"]].to_dict("records") == [
@@ -183,7 +174,7 @@ def test_dimension_files_in_csv_and_parquet(warehouse):
         {"event_id": "e1", "occurred_at": "2026-03-01T10:00:00Z", "user_id": "u1", "event_name": "ide_search", "workspace_id": "w1"},
         {"event_id": "e2", "occurred_at": "2026-03-01T10:20:00.5Z", "user_id": "u1", "event_name": "ide_search"},
         {"event_id": "e3", "occurred_at": "2026-03-01T10:00:00Z", "user_id": "u3", "event_name": "ide_search"}])
-    warehouse.build()
+    warehouse.build(select="+dim_users +dim_workspaces +fct_sessions +stg_organizations")
 
     users = warehouse.query("select * from marts.dim_users order by user_id").set_index("user_id")
     assert users.loc["u1", "email"] == "ada.lovelace@example.com"
@@ -215,7 +206,7 @@ def test_every_row_read_is_staged_quarantined_or_a_counted_duplicate(warehouse):
         {"event_id": "g2", **good, "received_at": "2026-03-02T08:00:00Z"},
         {"event_id": "g1", **good, "received_at": "2026-03-02T08:00:00Z"},
     ])
-    warehouse.build()
+    warehouse.build(select="+stg_landed_events +stg_events_duplicates")
 
     outcome = warehouse.query(
         "select load_status, coalesce(quarantine_reason, '') as reason, count(*) as n from staging.stg_landed_events "
@@ -271,7 +262,8 @@ def test_event_names_with_quotes_in_rules_are_plain_data(warehouse):
         {"event_id": "e1", "occurred_at": "2026-03-01T10:00:00Z", "user_id": "u1", "event_name": "ide_search"},
         {"event_id": "e2", "occurred_at": "2026-03-01T10:00:01Z", "user_id": "u1", "event_name": "it's') or (1=1"},
         {"event_id": "e3", "occurred_at": "2026-03-01T10:00:02Z", "user_id": "u1", "event_name": "ide_search"}])
-    warehouse.build(dbt_vars={"session_restart_events": ["it's') or (1=1"], "session_end_events": []})
+    warehouse.build(select="+fct_session_events",
+                    dbt_vars={"session_restart_events": ["it's') or (1=1"], "session_end_events": []})
     reasons = warehouse.query("select event_id, session_start_reason from marts.fct_session_events order by event_id")
     assert list(reasons.session_start_reason) == ["first_event", "restart_event", "restart_event"]
 
@@ -295,56 +287,6 @@ def test_a_load_quarantining_more_than_the_limit_fails_its_check_and_the_next_lo
         {"event_id": "e4", "user_id": "u1", "event_name": "ide_search", "occurred_at": "2026-10-01T10:03:00Z"},
     ])
     warehouse.build(dbt_vars=limit, data_tests=True)
-
-
-def land_bad_input_catalogue(warehouse) -> None:
-    """The files of the bad input catalogue (the test below), beside a good Parquet file with a duplicate."""
-    write_parquet(warehouse, "events/good.parquet", {
-        "event_id": ["p1", "p2", "p2"],
-        "occurred_at": pa.array([datetime(2026, 10, 1, 10, tzinfo=UTC)] * 3, pa.timestamp("us", tz="UTC")),
-        "user_id": ["u1", "u1", "u1"],
-        "event_name": ["login", "ide_search", "ide_search"],
-    })
-    whole = (warehouse.landing / "events/good.parquet").read_bytes()
-    (warehouse.landing / "events/truncated.parquet").write_bytes(whole[: len(whole) // 2])
-    (warehouse.landing / "events/empty.parquet").write_bytes(b"")
-    (warehouse.landing / "events/csv_named.parquet").write_text("event_id,user_id\ne9,u9\n")
-    # A number where text belongs, as a typed Parquet column.
-    write_parquet(warehouse, "events/typed.parquet", {
-        "event_id": ["t1"], "occurred_at": ["2026-10-01T10:00:00Z"], "user_id": [7], "event_name": ["login"]})
-    # Intact magic bytes and footer, garbage in the compressed pages between them.
-    write_parquet(warehouse, "events/corrupt.parquet", {
-        "event_id": [f"c{i}" for i in range(5000)], "occurred_at": ["2026-10-01T10:00:00Z"] * 5000,
-        "user_id": ["u1"] * 5000, "event_name": ["login"] * 5000})
-    corrupt = bytearray((warehouse.landing / "events/corrupt.parquet").read_bytes())
-    corrupt[len(corrupt) // 3: len(corrupt) // 3 + 200] = bytes(b ^ 0xFF for b in corrupt[len(corrupt) // 3: len(corrupt) // 3 + 200])
-    (warehouse.landing / "events/corrupt.parquet").write_bytes(bytes(corrupt))
-    # A gzip file cut short: DuckDB alone would load the lines before the cut and say nothing.
-    cut = warehouse.write_jsonl("events/cut.jsonl.gz", [
-        {"event_id": f"g{i}", "user_id": "u1", "event_name": "login", "occurred_at": "2026-10-01T10:00:00Z"}
-        for i in range(5000)])
-    cut.write_bytes(cut.read_bytes()[: cut.stat().st_size // 2])
-    (warehouse.landing / "events/blank.jsonl").write_text("")
-    huge = "x" * 2_000_000
-    lines = [
-        json.dumps({"event_id": "j1", "user_id": "u1", "event_name": "page_view",
-                    "occurred_at": "2026-10-01T10:01:00Z", "properties": {"blob": huge}}).encode(),
-        b"this line is not JSON",
-        b'{"event_id": "j2", "user_id": "u\xff\xfe", "event_name": "login", "occurred_at": "2026-10-01T10:02:00Z"}',
-        json.dumps({"event_id": "j3", "user_id": {"id": 1}, "event_name": "login",
-                    "occurred_at": "2026-10-01T10:03:00Z"}).encode(),
-        json.dumps({"event_id": "j4", "user_id": "u1", "event_name": ["login"],
-                    "occurred_at": "2026-10-01T10:04:00Z"}).encode(),
-        json.dumps({"event_id": "j5", "user_id": "u1", "event_name": "login",
-                    "occurred_at": "1970-01-01T00:00:00Z"}).encode(),
-        json.dumps({"event_id": "j6", "user_id": 42, "event_name": "login",
-                    "occurred_at": "2026-10-01T10:06:00Z"}).encode(),
-        json.dumps({"event_id": "j7", "user_id": "u1", "event_name": "login", "workspace_id": True,
-                    "occurred_at": "2026-10-01T10:07:00Z"}).encode(),
-        json.dumps({"event_id": "p1", "user_id": "u1", "event_name": "login",
-                    "occurred_at": "2026-10-01T10:00:00Z", "received_at": "2026-10-02T00:00:00Z"}).encode(),
-    ]
-    (warehouse.landing / "events/mixed.jsonl").write_bytes(b"\n".join(lines) + b"\n")
 
 
 def test_the_bad_input_catalogue_is_quarantined_with_reasons_and_files_and_the_rest_loads(warehouse, capfd):

@@ -82,9 +82,11 @@ def new_place(root: Path, **settings: str) -> Place:
     dagster_home.mkdir()
     shutil.copy(PROJECT_DIR / "dagster_home" / "dagster.yaml", dagster_home)
     env = {name: value for name, value in os.environ.items() if not name.startswith(("DWELL_", "DAGSTER_"))}
+    # dbt's target path of its own: the command's parse and runs keep their partial parse, whatever else runs.
     env.update(PYTHONPATH=os.pathsep.join(filter(None, [str(blocker), os.environ.get("PYTHONPATH")])),
                DAGSTER_HOME=str(dagster_home), DWELL_LANDING_DIR=str(root / "landing"),
-               DWELL_DUCKDB_PATH=str(root / "dwell.duckdb"), DWELL_SERVING_DIR=str(root / "serving"), **settings)
+               DWELL_DUCKDB_PATH=str(root / "dwell.duckdb"), DWELL_SERVING_DIR=str(root / "serving"),
+               DBT_TARGET_PATH=str(root / "dbt-target"), **settings)
     return Place(root, env)
 
 

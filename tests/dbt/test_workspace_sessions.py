@@ -2,20 +2,22 @@
 fct_micro_sessions against an independent pandas computation on generated data, at their boundaries on hand-made
 events, for var validation, and for incremental exactness across batched loads with late focus and blur events."""
 
-import hashlib
 import shutil
+from functools import partial
 
-import duckdb
 import pandas as pd
 import pytest
 
-from orchestration.dbt_invoke import DbtCommandError, run_dbt
+import helpers
+from helpers import land_sample_files, md5
+from orchestration.dbt_invoke import DbtCommandError
 from orchestration.sample_data import generate_sample
-from test_engagement_marts import land_sample_files
 
 SECOND_US = 1_000_000
 TIMEOUT_US = 600 * SECOND_US
 MARTS = ["marts.fct_workspace_sessions", "marts.fct_micro_sessions"]
+# What the tests read: the marts, and the session events and workspaces they are recomputed from.
+SELECTED = "+fct_workspace_sessions +fct_micro_sessions +fct_session_events +dim_workspaces"
 # Timestamps as epoch microseconds and durations as whole microseconds: exact comparisons.
 WORKSPACE_SESSIONS_SQL = """
     select workspace_session_id, session_id, user_id, organization_id, workspace_id, workspace_name,
@@ -33,16 +35,8 @@ MICRO_SESSIONS_SQL = """
     from marts.fct_micro_sessions"""
 
 
-def event(event_id, occurred_at, user="u1", name="ide_search", workspace="w1", received_at=None, organization="o1"):
-    row = {"event_id": event_id, "user_id": user, "event_name": name, "occurred_at": occurred_at,
-           "received_at": received_at or occurred_at, "organization_id": organization}
-    if workspace is not None:
-        row["workspace_id"] = workspace
-    return row
-
-
-def md5(*parts):
-    return hashlib.md5("|".join(parts).encode()).hexdigest()
+# The hand-made events happen in workspace w1 of organization o1 unless they say otherwise.
+event = partial(helpers.event, workspace_id="w1", organization_id="o1")
 
 
 def first_non_null(values: pd.Series):
@@ -117,10 +111,8 @@ def actual_marts(warehouse):
 
 # --- generated data against pandas -------------------------------------------------------------------------------
 
-def test_marts_match_pandas_on_generated_sample(warehouse):
-    generate_sample(warehouse.landing, users=20, days=14, seed=11)
-    warehouse.build()
-
+def test_marts_match_pandas_on_generated_sample(sample_warehouse):
+    warehouse = sample_warehouse
     sessions, micro = actual_marts(warehouse)
     expected_sessions, expected_micro = expected_marts(warehouse)
     assert sessions == expected_sessions
@@ -151,11 +143,11 @@ def test_gap_rules_focus_periods_and_their_edge_cases(warehouse):
         # w9 event and the event without a workspace neither bridge nor split w1's gaps.
         event("a1", "2026-10-05T10:00:00Z"),
         event("a2", "2026-10-05T10:05:00Z", name="workspace_blur"),
-        event("n1", "2026-10-05T10:08:00Z", workspace=None),
+        event("n1", "2026-10-05T10:08:00Z", workspace_id=None),
         event("a3", "2026-10-05T10:15:00Z", name="workspace_focus"),
         event("a4", "2026-10-05T10:20:00Z"),
         event("a5", "2026-10-05T10:25:00Z", name="workspace_blur"),
-        event("k1", "2026-10-05T10:30:00Z", workspace="w9"),
+        event("k1", "2026-10-05T10:30:00Z", workspace_id="w9"),
         event("a6", "2026-10-05T10:35:00.000001Z", name="workspace_focus"),
         event("a7", "2026-10-05T10:40:00Z", name="workspace_blur"),
         event("a8", "2026-10-05T10:55:00Z"),
@@ -179,7 +171,7 @@ def test_gap_rules_focus_periods_and_their_edge_cases(warehouse):
         event("d1", "2026-10-05T12:00:00Z", "u4"),
         event("d2", "2026-10-05T12:02:00Z", "u4", "login"),
     ])
-    warehouse.build()
+    warehouse.build(select=SELECTED)
 
     sessions = warehouse.records(
         "select user_id, workspace_id, workspace_name, started_at::varchar as started, "
@@ -257,16 +249,16 @@ def test_organization_is_the_first_sent_in_each_period(warehouse):
         # Period 1: its first event sends no organization, its second o2 (at the same instant, after it by event
         # id), its third o3. Period 2 (after the blur, 1 s away): none sent at all. Period 3 (after a blur and a
         # gap past the timeout: a new workspace session): o4 from its first event, though a later one sends o5.
-        event("e1", "2026-10-05T10:00:00Z", organization=None),
-        event("e2", "2026-10-05T10:00:00Z", organization="o2"),
-        event("e3", "2026-10-05T10:01:00Z", organization="o3"),
-        event("e4", "2026-10-05T10:02:00Z", name="workspace_blur", organization=None),
-        event("e5", "2026-10-05T10:02:01Z", organization=None),
-        event("e6", "2026-10-05T10:03:00Z", name="workspace_blur", organization=None),
-        event("e7", "2026-10-05T10:20:00Z", organization="o4"),
-        event("e8", "2026-10-05T10:21:00Z", organization="o5"),
+        event("e1", "2026-10-05T10:00:00Z", organization_id=None),
+        event("e2", "2026-10-05T10:00:00Z", organization_id="o2"),
+        event("e3", "2026-10-05T10:01:00Z", organization_id="o3"),
+        event("e4", "2026-10-05T10:02:00Z", name="workspace_blur", organization_id=None),
+        event("e5", "2026-10-05T10:02:01Z", organization_id=None),
+        event("e6", "2026-10-05T10:03:00Z", name="workspace_blur", organization_id=None),
+        event("e7", "2026-10-05T10:20:00Z", organization_id="o4"),
+        event("e8", "2026-10-05T10:21:00Z", organization_id="o5"),
     ])
-    warehouse.build()
+    warehouse.build(select=SELECTED)
 
     periods = warehouse.records(
         "select micro_session_number as n, started_at::varchar as started, organization_id, event_count "
@@ -282,16 +274,15 @@ def test_organization_is_the_first_sent_in_each_period(warehouse):
                         {"organization_id": "o4", "micro_session_count": 1}]
 
 
-def test_bad_timeout_var_stops_the_build(tmp_path):
+def test_bad_timeout_var_stops_the_build(warehouse):
     for value in [-5, 0, None]:
         with pytest.raises(DbtCommandError, match="workspace_session_timeout_seconds must be"):
-            run_dbt(["parse", "--quiet", "--target-path", str(tmp_path / "target")],
-                    {"workspace_session_timeout_seconds": value})
+            warehouse.dbt(["parse", "--quiet"], {"workspace_session_timeout_seconds": value})
 
 
 # --- incremental exactness ---------------------------------------------------------------------------------------
 
-def test_incremental_loads_equal_a_full_refresh(warehouse, tmp_path, monkeypatch):
+def test_incremental_loads_equal_a_full_refresh(warehouse, tmp_path, assert_equal_to_a_full_refresh):
     sample = tmp_path / "sample"
     generate_sample(sample, users=10, days=8, seed=5)
     for path in sample.iterdir():
@@ -301,9 +292,9 @@ def test_incremental_loads_equal_a_full_refresh(warehouse, tmp_path, monkeypatch
     workspaces.write_text("workspace_id,name,organization_id,owner_user_id,created_at\nw1,Payments,o1,x,2026-01-01\n")
 
     def load(name, rows, received_before, received_from=None):
-        land_sample_files(sample, warehouse.landing, received_before, received_from)
+        land_sample_files(sample, warehouse.landing, received_from, received_before)
         warehouse.write_jsonl(f"events/extra/{name}.jsonl", rows)
-        warehouse.build()
+        warehouse.build(select=SELECTED)
 
     def workspace_sessions(user):
         return warehouse.records(
@@ -338,13 +329,7 @@ def test_incremental_loads_equal_a_full_refresh(warehouse, tmp_path, monkeypatch
     assert workspace_sessions("x") == [{"event_count": 6, "micro_session_count": 3, "away": 540, "workspace_name": "Billing"}]
     assert [row["event_count"] for row in workspace_sessions("y")] == [3, 2]
 
-    incremental = {table: warehouse.records(f"select * from {table} order by all") for table in MARTS}
+    incremental = warehouse.tables(MARTS)
     assert all(incremental[table] for table in MARTS)
     assert actual_marts(warehouse) == expected_marts(warehouse)
-    monkeypatch.setenv("DWELL_DUCKDB_PATH", str(tmp_path / "full.duckdb"))
-    run_dbt(["build", "--quiet", "--full-refresh", "--exclude", "test_type:unit",
-             "--target-path", str(tmp_path / "full-target")])
-    with duckdb.connect(str(tmp_path / "full.duckdb"), read_only=True) as con:
-        for table in MARTS:
-            relation = con.sql(f"select * from {table} order by all")
-            assert incremental[table] == [dict(zip(relation.columns, row)) for row in relation.fetchall()], table
+    assert_equal_to_a_full_refresh(MARTS, select=SELECTED)

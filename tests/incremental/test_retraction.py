@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from helpers import Warehouse, event
 from orchestration import cli, landing
 from orchestration.errors import DwellError
 from orchestration.retraction import retract
@@ -15,12 +16,10 @@ from orchestration.retraction import retract
 COMPARED = ["staging.stg_events", "staging.stg_events_duplicates", "staging.stg_events_quarantined",
             "marts.fct_session_events", "marts.fct_sessions", "marts.fct_session_breaks", "marts.sessions_concluded",
             "marts.fct_user_activity_daily", "marts.dim_users", "intermediate.int_session_idle_gaps"]
+# What the tests read: the compared tables, the landed rows' outcomes, the retractions, the audit and the id log.
+SELECTED = " ".join(f"+{table.split('.')[1]}" for table in COMPARED) + (
+    " +stg_landed_events +stg_event_retractions +rpt_load_audit +session_id_changes")
 STATUSES = ("staged", "quarantined", "duplicate", "sampled_out")
-
-
-def event(event_id, occurred_at, user="u1", name="ide_search", received_at=None):
-    return {"event_id": event_id, "user_id": user, "event_name": name, "occurred_at": occurred_at,
-            "received_at": received_at or occurred_at}
 
 
 def comparable(warehouse, table):
@@ -44,24 +43,24 @@ def assert_audit_adds_up(warehouse):
     return audit
 
 
-def test_a_retracted_file_leaves_the_warehouse_equal_to_a_full_refresh_without_it(warehouse, tmp_path, monkeypatch):
+def test_a_retracted_file_leaves_the_warehouse_equal_to_a_full_refresh_without_it(warehouse, tmp_path):
     # a.jsonl: a session of u1 and u2's first events; b.jsonl: a later copy of a2 (a duplicate), more of u1 and a
     # malformed row; c.jsonl: an earlier-received copy of b2 that supersedes b.jsonl's.
     warehouse.write_jsonl("events/web/a.jsonl", [
         event("a1", "2026-03-01T10:00:00Z"), event("a2", "2026-03-01T10:20:00Z"),
-        event("a3", "2026-03-01T10:40:00Z"), event("a4", "2026-03-01T11:50:00Z", user="u2"),
+        event("a3", "2026-03-01T10:40:00Z"), event("a4", "2026-03-01T11:50:00Z", "u2"),
         {"event_id": None, "user_id": "u2", "event_name": "ide_search", "occurred_at": "2026-03-01T10:00:00Z"},
     ])
-    warehouse.build()
+    warehouse.build(select=SELECTED)
     warehouse.write_jsonl("events/b.jsonl", [
         event("a2", "2026-03-01T10:20:00Z", received_at="2026-03-01T12:00:00Z"),
-        event("b1", "2026-03-01T10:55:00Z"), event("b2", "2026-03-01T11:20:00Z", user="u2"),
+        event("b1", "2026-03-01T10:55:00Z"), event("b2", "2026-03-01T11:20:00Z", "u2"),
         {"event_id": "b3", "user_id": "u1"},
     ])
-    warehouse.build()
+    warehouse.build(select=SELECTED)
     warehouse.write_jsonl("events/c.jsonl", [
-        event("b2", "2026-03-01T11:21:00Z", user="u2", received_at="2026-03-01T11:00:00Z")])
-    warehouse.build()
+        event("b2", "2026-03-01T11:21:00Z", "u2", received_at="2026-03-01T11:00:00Z")])
+    warehouse.build(select=SELECTED)
     first, second, third = sorted(assert_audit_adds_up(warehouse), key=lambda load: load["loaded_at"])
     assert (second["events_duplicate"], second["events_duplicate_now"]) == (1, 2)  # its b2 was superseded
     sessions_before = {row["session_id"] for row in warehouse.records("select session_id from marts.fct_sessions")}
@@ -69,7 +68,7 @@ def test_a_retracted_file_leaves_the_warehouse_equal_to_a_full_refresh_without_i
     # Retract a.jsonl: its rows go, b.jsonl's copy of a2 wins again, u1's session is cut again without a1.
     assert cli.main(["retract", str(warehouse.landing / "events/web/a.jsonl")]) == 0
     assert (warehouse.landing / "retracted/web/a.jsonl").exists()
-    warehouse.build(data_tests=True)
+    warehouse.build(select=SELECTED, data_tests=True)
     audit = {load["load_id"]: load for load in assert_audit_adds_up(warehouse)}
     retraction = max(audit.values(), key=lambda load: load["loaded_at"])
     assert (retraction["files_retracted"], retraction["rows_retracted"], retraction["rows_read"]) == (1, 5, 0)
@@ -85,18 +84,16 @@ def test_a_retracted_file_leaves_the_warehouse_equal_to_a_full_refresh_without_i
     assert changes and {change["old_session_id"] for change in changes} <= sessions_before
 
     # Nothing new: the retraction is not applied twice.
-    warehouse.build()
+    warehouse.build(select=SELECTED)
     incremental = {table: comparable(warehouse, table) for table in COMPARED}
 
-    full = tmp_path / "full.duckdb"
-    monkeypatch.setenv("DWELL_DUCKDB_PATH", str(full))
-    warehouse.build(full_refresh=True)
-    monkeypatch.setenv("DWELL_DUCKDB_PATH", str(warehouse.path))
+    full = Warehouse(landing=warehouse.landing, path=tmp_path / "full.duckdb", targets=warehouse.targets)
+    full.build(select=SELECTED, full_refresh=True)
     for table in COMPARED:
-        assert incremental[table] == comparable(type(warehouse)(warehouse.landing, full, warehouse.target), table), table
+        assert incremental[table] == comparable(full, table), table
 
     # A full refresh of the warehouse itself keeps the audit's history; the loads it read again are marked so.
-    warehouse.build(full_refresh=True)
+    warehouse.build(select=SELECTED, full_refresh=True)
     audit = assert_audit_adds_up(warehouse)
     assert len(audit) == 6
     refresh = max(audit, key=lambda load: load["loaded_at"])

@@ -17,11 +17,11 @@ import duckdb
 import pytest
 from dagster import DagsterInstance
 
+from helpers import day_after, land_sample_files, marts
 from orchestration import pipeline, warehouse as warehouse_runs
 from orchestration.assets import dwell_daily_models
-from orchestration.dbt_invoke import run_dbt
+from orchestration.project import dwell_project
 from orchestration.sample_data import generate_sample
-from orchestration.settings import PROJECT_DIR
 
 # dbt's log message as it starts the i-th of the n nodes of its build: "i of n START sql incremental model ...". Its
 # hooks count apart ("1 of 1 START hook: ...").
@@ -40,22 +40,6 @@ DAILY_RUN = textwrap.dedent(f"""
 # What differs between loading in several runs and loading once, by design: one audit row per load, the load that
 # read each file, and the id changes later loads make.
 LOAD_HISTORY = {"rpt_load_audit", "rpt_load_files", "session_id_changes"}
-
-
-def marts(path: Path) -> dict[str, list[tuple]]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        tables = [row[0] for row in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' order by 1").fetchall()]
-        return {table: con.execute(f"select * from marts.{table} order by all").fetchall() for table in tables}
-
-
-def land(sample: Path, landing: Path, first: str, last: str) -> None:
-    for path in sample.rglob("*"):
-        received = next((part.split("=", 1)[1] for part in path.parts if part.startswith("received_date=")), None)
-        if path.is_file() and (received is None or first <= received <= last):
-            target = landing / path.relative_to(sample)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target)
 
 
 def children(pid: int) -> list[int]:
@@ -79,7 +63,8 @@ def start_daily_run(output: Path) -> subprocess.Popen:
 
 def dbt_logs() -> set[Path]:
     """dbt's logs of the daily job's runs: dagster-dbt gives each dbt invocation a target path of its own."""
-    return set((PROJECT_DIR / "target").glob(f"{dwell_daily_models.op.name}-*/dbt.log"))
+    return set((dwell_project.project_dir / dwell_project.target_path).glob(
+        f"{dwell_daily_models.op.name}-*/dbt.log"))
 
 
 def wait_for_dbt_progress(run: subprocess.Popen, output: Path, fraction: float, earlier_logs: set[Path]) -> None:
@@ -97,16 +82,15 @@ def wait_for_dbt_progress(run: subprocess.Popen, output: Path, fraction: float, 
     raise AssertionError(f"dbt did not reach {fraction} of its build")
 
 
-def test_a_run_killed_at_any_point_leaves_the_warehouse_unchanged_and_the_next_run_completes(warehouse, tmp_path,
-                                                                                            monkeypatch):
+def test_a_run_killed_at_any_point_leaves_the_warehouse_unchanged_and_the_next_run_completes(warehouse, tmp_path):
     sample = tmp_path / "sample"
     generate_sample(sample, users=12, days=4, seed=31)
-    land(sample, warehouse.landing, START, FIRST_LOAD_END)
+    land_sample_files(sample, warehouse.landing, START, day_after(FIRST_LOAD_END), dimensions=True)
     with DagsterInstance.ephemeral() as instance:
         pipeline.materialize_all(instance, full_refresh=False)
     before = marts(warehouse.path)
     assert before["fct_sessions"]
-    land(sample, warehouse.landing, START, LAST)
+    land_sample_files(sample, warehouse.landing, START, day_after(LAST), dimensions=True)
 
     # Early (staging), midway (sessions) and late (marts) in the dbt build, then dbt alone killed under its run.
     for fraction in (0.1, 0.4, 0.7):
@@ -135,10 +119,7 @@ def test_a_run_killed_at_any_point_leaves_the_warehouse_unchanged_and_the_next_r
     # The daily run changes the sessions: the killed runs had work whose absence the checks above saw.
     assert completed["fct_sessions"] != before["fct_sessions"]
 
-    clean = tmp_path / "clean.duckdb"
-    monkeypatch.setenv("DWELL_DUCKDB_PATH", str(clean))
-    run_dbt(["build", "--quiet", "--exclude", "test_type:unit", "--target-path", str(tmp_path / "clean-target")])
-    expected = marts(clean)
+    expected = marts(warehouse.full_refresh(tmp_path / "clean.duckdb").path)
     assert completed.keys() == expected.keys()
     assert len(completed["rpt_load_audit"]) == 2
     for table in expected.keys() - LOAD_HISTORY:
@@ -147,8 +128,7 @@ def test_a_run_killed_at_any_point_leaves_the_warehouse_unchanged_and_the_next_r
 
 def test_a_run_succeeds_while_a_reader_holds_the_warehouse_open(warehouse):
     generate_sample(warehouse.landing, users=6, days=2, seed=8)
-    run_dbt(["build", "--quiet", "--exclude", "test_type:unit", "--select", "tag:reference",
-             "--target-path", str(warehouse.target)])
+    warehouse.dbt(["build", "--quiet", "--exclude", "test_type:unit", "--select", "tag:reference"])
     with duckdb.connect(str(warehouse.path), read_only=True) as reader:
         with DagsterInstance.ephemeral() as instance:
             pipeline.materialize_daily(instance, START, "2026-10-02")
@@ -158,9 +138,9 @@ def test_a_run_succeeds_while_a_reader_holds_the_warehouse_open(warehouse):
     assert warehouse.query("select count(*) as n from marts.fct_sessions").n[0] > 0
 
 
-def test_a_full_disk_or_an_unwritable_path_fails_clearly_and_leaves_the_warehouse_unchanged(warehouse, monkeypatch):
-    generate_sample(warehouse.landing, users=4, days=1, seed=4)
-    run_dbt(["build", "--quiet", "--exclude", "test_type:unit", "--target-path", str(warehouse.target)])
+def test_a_full_disk_or_an_unwritable_path_fails_clearly_and_leaves_the_warehouse_unchanged(sample_warehouse,
+                                                                                           monkeypatch):
+    warehouse = sample_warehouse
     before = marts(warehouse.path)
 
     def full_disk(*_args, **_kwargs):

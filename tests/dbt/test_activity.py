@@ -2,34 +2,20 @@
 independent pandas computation, incremental runs against a full refresh, and the activity report (the dbt macro
 dwell_activity_report) against the daily table and against hand-stated buckets, their edges included."""
 
-import hashlib
-import shutil
 from datetime import date, timedelta
 
 import duckdb
 import pandas as pd
 import pytest
 
-from orchestration.dbt_invoke import DbtCommandError, run_dbt
+from helpers import SAMPLE_VARS, event, land_sample_files, md5
+from orchestration.dbt_invoke import DbtCommandError
 from orchestration.sample_data import generate_sample
 
 DEFAULT_CATEGORIES = ["ide", "login", "app", "tunnel", "web_terminal"]
-COMPARED = {
-    "intermediate.int_category_sessions": "select * from intermediate.int_category_sessions order by all",
-    "marts.fct_user_activity_daily": "select * from marts.fct_user_activity_daily order by all",
-}
-
-
-def event(event_id, occurred_at, name, user, organization=None):
-    row = {"event_id": event_id, "user_id": user, "event_name": name, "occurred_at": occurred_at,
-           "received_at": occurred_at}
-    if organization is not None:
-        row["organization_id"] = organization
-    return row
-
-
-def md5(*parts):
-    return hashlib.md5("|".join(parts).encode()).hexdigest()
+COMPARED = ["intermediate.int_category_sessions", "marts.fct_user_activity_daily"]
+# What the tests read: the category sessions and the daily activity, and the sessions they are recomputed from.
+SELECTED = "+int_category_sessions +fct_user_activity_daily +fct_session_events +fct_sessions"
 
 
 def expected_category_sessions(warehouse, timeout_seconds):
@@ -119,7 +105,7 @@ def macro_reports(warehouse, calls, dbt_vars=None, columns=("active_seconds", "e
 
     sql = " union all ".join(f"select {number} as call_number, * from ({{{{ {call(arguments)} }}}}) as report_{number}"
                              for number, arguments in enumerate(calls))
-    result = run_dbt(["compile", "--quiet", "--target-path", str(warehouse.target), "--inline", sql], dbt_vars)
+    result = warehouse.dbt(["compile", "--quiet", "--inline", sql], dbt_vars)
     rows = warehouse.records(f"select * from ({result.result.results[0].node.compiled_code}) order by all")
     reports = [{"buckets": {}, "totals": {}} for _ in calls]
 
@@ -140,15 +126,13 @@ def compile_error(warehouse, call, capfd, dbt_vars=None) -> str:
     its log, not in the exception)."""
     capfd.readouterr()
     with pytest.raises(DbtCommandError):
-        run_dbt(["compile", "--quiet", "--target-path", str(warehouse.target), "--inline", "{{ " + call + " }}"],
-                dbt_vars)
+        warehouse.dbt(["compile", "--quiet", "--inline", "{{ " + call + " }}"], dbt_vars)
     return "".join(capfd.readouterr())
 
 
-def test_category_sessions_and_daily_activity_match_pandas_and_the_report_matches_the_daily_table(warehouse):
-    rules = {"activity_timeout_seconds": 600, "activity_categories": ["ide", "web_terminal", "build", "login"]}
-    generate_sample(warehouse.landing, users=15, days=10, seed=7)
-    warehouse.build(dbt_vars=rules)
+def test_category_sessions_and_daily_activity_match_pandas_and_the_report_matches_the_daily_table(sample_warehouse):
+    """On the shared sample (tests/conftest.py), built with a 600 s activity timeout and four categories."""
+    warehouse, rules = sample_warehouse, SAMPLE_VARS
 
     expected = expected_category_sessions(warehouse, 600)
     actual = warehouse.query(
@@ -195,52 +179,39 @@ def test_category_sessions_and_daily_activity_match_pandas_and_the_report_matche
     assert reports[-1]["totals"] == {row["user_id"]: [row["us"], row["n"]] for row in sums}
 
 
-def land_sample_batch(sample, landing, received_before=None, received_from=None):
-    """Move the sample's event files received in [received_from, received_before) into the landing directory."""
-    for path in sorted((sample / "events").rglob("*.*")):
-        received = next(part.split("=")[1] for part in path.parts if part.startswith("received_date="))
-        if (received_before is None or received < received_before) and (received_from is None or received >= received_from):
-            target = landing / path.relative_to(sample)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target)
-
-
-def test_incremental_runs_equal_a_full_refresh(warehouse, tmp_path, monkeypatch):
+def test_incremental_runs_equal_a_full_refresh(warehouse, tmp_path, assert_equal_to_a_full_refresh):
     sample = tmp_path / "sample"
     generate_sample(sample, users=10, days=8, seed=11)
-    for path in sample.iterdir():
-        if path.name != "events":
-            shutil.copy2(path, warehouse.landing / path.name)
-    land_sample_batch(sample, warehouse.landing, received_before="2026-10-05")
+    land_sample_files(sample, warehouse.landing, received_before="2026-10-05", dimensions=True)
     # u1: two IDE bursts 40 minutes apart in one dwell session (terminal events in between); u2: two sessions.
     warehouse.write_jsonl("events/hand-1.jsonl", [
-        event("a1", "2026-10-02T10:00:00Z", "ide_search", "u1", "o1"),
-        event("a2", "2026-10-02T10:10:00Z", "ide_file_saved", "u1", "o1"),
-        event("t1", "2026-10-02T10:25:00Z", "terminal_command", "u1", "o1"),
-        event("a3", "2026-10-02T10:50:00Z", "ide_search", "u1", "o1"),
-        event("b1", "2026-10-03T23:40:00Z", "app_opened", "u2"),
-        event("b2", "2026-10-04T00:40:00Z", "app_action", "u2"),
+        event("a1", "2026-10-02T10:00:00Z", "u1", "ide_search", organization_id="o1"),
+        event("a2", "2026-10-02T10:10:00Z", "u1", "ide_file_saved", organization_id="o1"),
+        event("t1", "2026-10-02T10:25:00Z", "u1", "terminal_command", organization_id="o1"),
+        event("a3", "2026-10-02T10:50:00Z", "u1", "ide_search", organization_id="o1"),
+        event("b1", "2026-10-03T23:40:00Z", "u2", "app_opened"),
+        event("b2", "2026-10-04T00:40:00Z", "u2", "app_action"),
     ])
-    warehouse.build()
-    land_sample_batch(sample, warehouse.landing, received_from="2026-10-05", received_before="2026-10-07")
+    warehouse.build(select=SELECTED)
+    land_sample_files(sample, warehouse.landing, "2026-10-05", "2026-10-07")
     # Late: m1 bridges u1's IDE bursts (gaps of 20 min); m2 merges u2's sessions across midnight (gaps equal to the
     # timeout); a new day for u1.
     warehouse.write_jsonl("events/hand-2.jsonl", [
-        event("m1", "2026-10-02T10:30:00Z", "ide_command_executed", "u1", "o1"),
-        event("m2", "2026-10-04T00:10:00Z", "app_action", "u2"),
-        event("c1", "2026-10-06T08:00:00Z", "tunnel_opened", "u1", "o1"),
+        event("m1", "2026-10-02T10:30:00Z", "u1", "ide_command_executed", organization_id="o1"),
+        event("m2", "2026-10-04T00:10:00Z", "u2", "app_action"),
+        event("c1", "2026-10-06T08:00:00Z", "u1", "tunnel_opened", organization_id="o1"),
     ])
-    warehouse.build()
+    warehouse.build(select=SELECTED)
     assert warehouse.records(
         "select event_count, activity_date::varchar as day from intermediate.int_category_sessions "
         "where user_id = 'u2'") == [{"event_count": 3, "day": "2026-10-03"}]
-    land_sample_batch(sample, warehouse.landing, received_from="2026-10-07")
+    land_sample_files(sample, warehouse.landing, "2026-10-07")
     # Late: a login restart splits u1's session; an event before b1 moves u2's session to start earlier.
     warehouse.write_jsonl("events/hand-3.jsonl", [
-        event("r1", "2026-10-02T10:20:00Z", "login", "u1", "o1"),
-        event("z0", "2026-10-03T23:30:00Z", "app_opened", "u2"),
+        event("r1", "2026-10-02T10:20:00Z", "u1", "login", organization_id="o1"),
+        event("z0", "2026-10-03T23:30:00Z", "u2", "app_opened"),
     ])
-    warehouse.build()
+    warehouse.build(select=SELECTED)
     assert warehouse.records(
         "select category, event_count, round(duration_seconds)::bigint as seconds from intermediate.int_category_sessions "
         "where user_id = 'u1' and activity_date = '2026-10-02' order by started_at, category") == [
@@ -252,33 +223,25 @@ def test_incremental_runs_equal_a_full_refresh(warehouse, tmp_path, monkeypatch)
     assert len(warehouse.records("select * from intermediate.int_category_sessions")) == len(
         expected_category_sessions(warehouse, 1800))
 
-    incremental = {table: warehouse.records(sql) for table, sql in COMPARED.items()}
-    monkeypatch.setenv("DWELL_DUCKDB_PATH", str(tmp_path / "full.duckdb"))
-    run_dbt(["build", "--quiet", "--full-refresh", "--exclude", "test_type:unit",
-             "--target-path", str(tmp_path / "full-target")])
-    with duckdb.connect(str(tmp_path / "full.duckdb"), read_only=True) as con:
-        for table, sql in COMPARED.items():
-            relation = con.sql(sql)
-            full = [dict(zip(relation.columns, row)) for row in relation.fetchall()]
-            assert incremental[table] == full, table
+    assert_equal_to_a_full_refresh(COMPARED, select=SELECTED)
 
 
 def test_bucket_edges_day_attribution_and_the_timeout_boundary(warehouse):
     warehouse.write_jsonl("events/edges.jsonl", [
         # u1: an IDE session from 23:50 across midnight into Aug 8 counts on Aug 7, in the first week.
-        event("a1", "2026-08-07T23:50:00Z", "ide_search", "u1", "o1"),
-        event("a2", "2026-08-08T00:10:00Z", "ide_file_saved", "u1", "o1"),
+        event("a1", "2026-08-07T23:50:00Z", "u1", "ide_search", organization_id="o1"),
+        event("a2", "2026-08-08T00:10:00Z", "u1", "ide_file_saved", organization_id="o1"),
         # u2: starts exactly at the Aug 8 week edge. A gap equal to the timeout stays in the category session, one
         # microsecond more starts another; the terminal event keeps the dwell session going.
-        event("b1", "2026-08-08T00:00:00Z", "ide_search", "u2", "o'2"),
-        event("b2", "2026-08-08T00:30:00Z", "ide_search", "u2", "o'2"),
-        event("b3", "2026-08-08T00:45:00Z", "terminal_command", "u2", "o'2"),
-        event("b4", "2026-08-08T01:00:00.000001Z", "ide_search", "u2", "o'2"),
+        event("b1", "2026-08-08T00:00:00Z", "u2", "ide_search", organization_id="o'2"),
+        event("b2", "2026-08-08T00:30:00Z", "u2", "ide_search", organization_id="o'2"),
+        event("b3", "2026-08-08T00:45:00Z", "u2", "terminal_command", organization_id="o'2"),
+        event("b4", "2026-08-08T01:00:00.000001Z", "u2", "ide_search", organization_id="o'2"),
         # u3: at the range start (in) and at its end (out).
-        event("c1", "2026-08-01T00:00:00Z", "ide_search", "u3"),
-        event("c2", "2026-09-01T00:00:00Z", "ide_search", "u3"),
+        event("c1", "2026-08-01T00:00:00Z", "u3", "ide_search"),
+        event("c2", "2026-09-01T00:00:00Z", "u3", "ide_search"),
     ])
-    warehouse.build()
+    warehouse.build(select=SELECTED)
     ide = warehouse.records(
         "select user_id, activity_date::varchar as day, round(active_seconds * 1000000)::bigint as us, event_count, "
         "session_count from marts.fct_user_activity_daily where category = 'ide' order by all")
@@ -387,10 +350,10 @@ def test_report_arguments_are_validated(warehouse, capfd, call, message):
 
 
 def test_bad_vars_stop_the_build(warehouse):
-    warehouse.write_jsonl("events/one.jsonl", [event("a1", "2026-08-07T23:50:00Z", "ide_search", "u1")])
+    warehouse.write_jsonl("events/one.jsonl", [event("a1", "2026-08-07T23:50:00Z", "u1", "ide_search")])
     with pytest.raises(DbtCommandError, match="activity_categories must not list any"):
-        run_dbt(["parse", "--quiet", "--target-path", str(warehouse.target)], {"activity_categories": ["ide", "any"]})
+        warehouse.dbt(["parse", "--quiet"], {"activity_categories": ["ide", "any"]})
     with pytest.raises(DbtCommandError, match="activity_categories must be a list"):
-        run_dbt(["parse", "--quiet", "--target-path", str(warehouse.target)], {"activity_categories": "ide"})
+        warehouse.dbt(["parse", "--quiet"], {"activity_categories": "ide"})
     with pytest.raises(DbtCommandError, match="activity_timeout_seconds must be"):
-        run_dbt(["parse", "--quiet", "--target-path", str(warehouse.target)], {"activity_timeout_seconds": -5})
+        warehouse.dbt(["parse", "--quiet"], {"activity_timeout_seconds": -5})

@@ -4,54 +4,18 @@ in any letter case, .json files, and files the reader does not take. README "Raw
 import gzip
 import json
 import os
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from helpers import BOM, UTC, event, iso, land_bom_file, write_lines
 from orchestration import cli, landing
-from orchestration.dbt_invoke import DbtCommandError, run_dbt
+from orchestration.dbt_invoke import DbtCommandError
 from orchestration.summary import summarize
-
-UTC = timezone.utc
-BOM = b"\xef\xbb\xbf"
 REPORTS = ["marts.rpt_inactive_users", "marts.sessions_concluded", "marts.rpt_daily_sessions",
            "marts.rpt_period_summary", "marts.fct_user_activity_daily", "marts.fct_sessions"]
-
-
-def event(event_id: str, occurred_at: str, user_id: str = "u1", event_name: str = "ide_search", **extra) -> dict:
-    return {"event_id": event_id, "occurred_at": occurred_at, "user_id": user_id, "event_name": event_name, **extra}
-
-
-def iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def write_lines(warehouse, relative: str, lines: list[bytes], *, start: bytes = b"", end: bytes = b"\n") -> None:
-    path = warehouse.landing / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    content = start + b"".join(line + end for line in lines)
-    path.write_bytes(gzip.compress(content) if relative.lower().endswith(".gz") else content)
-
-
-def land_bom_file(warehouse) -> None:
-    """Five JSON lines after a UTF-8 byte-order mark, with CRLF line ends; the first event is alone on its day."""
-    lines = [json.dumps(event("bom-1", "2026-03-01T10:00:00Z")).encode()]
-    lines += [json.dumps(event(f"bom-{n}", f"2026-03-02T10:0{n}:00Z")).encode() for n in range(2, 6)]
-    write_lines(warehouse, "events/web/x.jsonl", lines, start=BOM, end=b"\r\n")
-
-
-def land_first_contact_files(warehouse) -> None:
-    """For the other engines' comparisons: a byte-order mark, lines that do not parse, a name in upper case, a JSON
-    array and files the reader does not take."""
-    land_bom_file(warehouse)
-    write_lines(warehouse, "events/web/mixed.JSONL", [
-        json.dumps(event("fc-1", "2026-03-02T11:00:00Z", "u2")).encode(), b"not JSON",
-        b'{"event_id": "fc-bytes", "user_id": "u\xff"}', json.dumps(event("fc-2", "2026-03-02T11:01:00Z", "u2")).encode()])
-    (warehouse.landing / "events/array.json").write_text(json.dumps([event("fc-array", "2026-03-02T11:02:00Z", "u2")]))
-    (warehouse.landing / "events/export.csv").write_text("event_id,user_id\ne2,u1\n")
-    (warehouse.landing / "events/web/notes.txt").write_text("resend on monday")
 
 
 def table_rows(warehouse, table: str) -> list[dict]:
@@ -63,7 +27,7 @@ def test_events_dated_after_the_loads_clock_are_quarantined_with_their_raw_value
     warehouse.write_jsonl("events/clocks.jsonl", [
         event("ahead", iso(now + timedelta(days=2)), received_at=iso(now + timedelta(days=2))),
         event("received-ahead", iso(now - timedelta(days=1)), received_at=iso(now + timedelta(days=1))),
-        event("ahead-no-received", iso(now + timedelta(hours=3))),
+        event("ahead-no-received", iso(now + timedelta(hours=3)), received_at=None),
         # Within future_skew_tolerance_seconds (3600) of the load's clock: a clock a little fast is not an error.
         event("just-ahead", iso(now + timedelta(minutes=20))),
     ])
@@ -214,7 +178,7 @@ def test_a_file_the_reader_does_not_take_is_listed_once_per_version_with_its_rea
     for name in (".good.jsonl.swp", "next.jsonl.tmp", "next.jsonl.partial", ".hidden.jsonl"):
         (warehouse.landing / "events" / name).write_text("{}\n")
     # Not quiet: dbt prints the check's warning, which the run survives.
-    run_dbt(["build", "--exclude", "test_type:unit", "--target-path", str(warehouse.target)])
+    warehouse.dbt(["build", "--exclude", "test_type:unit"])
     assert "WARN 3 assert_load_took_every_file" in capfd.readouterr().out
 
     files = warehouse.records(
