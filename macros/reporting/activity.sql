@@ -71,10 +71,13 @@
 
     ),
 
-    -- One row per unit from start, every step-th of which starts a bucket.
+    -- One row per unit from start, every step-th of which starts a bucket. dbt.date_spine makes as many units as
+    -- there are unit boundaries between its ends, one short when a unit starts after the last boundary before end
+    -- (2026-01-15 to 2026-02-20 by month: one boundary, two buckets); a spine to one unit past end has them all.
     dwell_units as (
 
-        {{ dbt.date_spine(unit, "cast('" ~ start_date ~ "' as date)", "cast('" ~ end_date ~ "' as date)") | indent(8) }}
+        {{ dbt.date_spine(unit, "cast('" ~ start_date ~ "' as date)",
+                          dbt.dateadd(unit, 1, "cast('" ~ end_date ~ "' as date)")) | indent(8) }}
 
     ),
 
@@ -86,6 +89,7 @@
             from dwell_units
         ) as numbered
         where units_from_start % {{ step }} = 0
+            and cast(date_{{ unit }} as date) < cast('{{ end_date }}' as date)
 
     ),
 

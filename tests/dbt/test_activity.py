@@ -319,9 +319,17 @@ def test_bucket_edges_align_to_start_and_clip_to_end(warehouse):
     })
 
 
-@pytest.mark.xfail(strict=True, reason="the macro's dbt.date_spine counts year boundaries between start and end (2), "
-                                       "so the bucket starting 2026-02-28, after the last boundary, is never cut: its "
-                                       "days land in the bucket before")
+def test_a_range_shorter_than_its_interval_is_one_bucket_and_a_bucket_after_the_last_boundary_is_cut(warehouse):
+    """dbt.date_spine counts unit boundaries between its ends: the macro still has a bucket for a range without one,
+    and for a start that falls after the last boundary before the end."""
+    assert_buckets(warehouse, {
+        ("2026-10-01", "2026-10-11", "1 month", "ide"): [(date(2026, 10, 1), date(2026, 10, 11))],
+        ("2026-01-15", "2026-02-20", "1 month", "app"): [
+            (date(2026, 1, 15), date(2026, 2, 15)), (date(2026, 2, 15), date(2026, 2, 20))],
+        ("2026-08-03", "2026-08-05", "1 week", "tunnel"): [(date(2026, 8, 3), date(2026, 8, 5))],
+    })
+
+
 def test_years_count_from_a_leap_day_and_the_last_bucket_starts_after_the_last_year_boundary(warehouse):
     assert_buckets(warehouse, {
         ("2024-02-29", "2026-03-01", "1 year", "login"): [

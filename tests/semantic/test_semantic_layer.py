@@ -424,7 +424,7 @@ def test_the_python_api_agrees_with_the_metrics(sample: Sample, asked: dict):
         for category in ("ide", "web_terminal", "any"):
             buckets = {(start.isoformat(), category): users
                        for start, users in activity_report(sample, starts[grain], end, grain, category).items()}
-            assert buckets
+            assert buckets, (grain, category)
             assert set(buckets) == {key for key in metrics if key[1] == category}, (grain, category)
             for key, users in buckets.items():
                 assert metrics[key]["active_users_by_activity"] == len(users), (grain, key)
