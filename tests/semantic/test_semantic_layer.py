@@ -23,7 +23,6 @@ from typing import Any
 import duckdb
 import pytest
 
-from orchestration.activity import activity_report
 from orchestration.dbt_invoke import run_dbt
 from orchestration.sample_data import generate_sample
 from orchestration.settings import PROJECT_DIR
@@ -407,7 +406,7 @@ def test_period_reports_agree_with_the_metrics_in_asia_kolkata(sample: Sample, t
 
 
 def test_the_python_api_agrees_with_the_metrics(sample: Sample, asked: dict):
-    """`dwell summary` (sessions, users, median session) and activity_report (active users and active time of a
+    """`dwell summary` (sessions, users, median session) and the dwell_activity_report macro (active users and active time of a
     category per bucket of days, weeks and months) give the metrics' numbers."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DWELL_LANDING_DIR", str(sample.landing))
@@ -423,14 +422,26 @@ def test_the_python_api_agrees_with_the_metrics(sample: Sample, asked: dict):
     for grain in GRAINS:
         metrics = metric_rows(asked[f"activity_{grain}"])
         for category in ("ide", "web_terminal", "any"):
-            report = activity_report(starts[grain], end, f"1 {grain}", category, database=sample.warehouse)
-            buckets = {(bucket["start"][:10], category): bucket["users"] for bucket in report["buckets"]}
-            assert any(buckets.values())
+            buckets = {(start.isoformat(), category): users
+                       for start, users in activity_report(sample, starts[grain], end, grain, category).items()}
+            assert buckets
+            assert set(buckets) == {key for key in metrics if key[1] == category}, (grain, category)
             for key, users in buckets.items():
-                if not users:
-                    assert key not in metrics, key
-                    continue
                 assert metrics[key]["active_users_by_activity"] == len(users), (grain, key)
-                # activity_report rounds each user's time to the microsecond.
-                assert math.isclose(metrics[key]["activity_seconds"], sum(user["duration_seconds"] for user in users),
+                assert math.isclose(metrics[key]["activity_seconds"], sum(users.values()),
                                     abs_tol=1e-6 * len(users)), (grain, key)
+
+
+def activity_report(sample: Sample, start: date, end: date, grain: str, category: str) -> dict[date, dict[str, float]]:
+    """The dbt macro dwell_activity_report, compiled and run on the sample: each bucket's start and its active
+    users' seconds."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DWELL_LANDING_DIR", str(sample.landing))
+        patch.setenv("DWELL_DUCKDB_PATH", str(sample.warehouse))
+        compiled = run_dbt(["compile", "--quiet", "--target-path", str(sample.project / "target"), "--inline",
+                            f"{{{{ dwell_activity_report('{start}', '{end}', '1 {grain}', '{category}') }}}}"])
+    report: dict[date, dict[str, float]] = {}
+    for row in sample.sql(compiled.result.results[0].node.compiled_code):
+        if not row["is_total"]:
+            report.setdefault(row["bucket_start"], {})[row["user_id"]] = row["active_seconds"]
+    return report
