@@ -57,6 +57,17 @@ wait_for_port() {
     done
 }
 
+# Spark moves a service whose port is taken to the next free one (up to 16 ports on), and waiting for the configured
+# port would then find another program: refuse to start on a port that already answers.
+refuse_taken_port() {
+    local name=$1 port=$2 variable=$3
+    if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
+        echo "spark-cluster: $host:$port, the $name's port, is taken by another program; set $variable to a free" \
+            "port (or stop what runs there)" >&2
+        exit 1
+    fi
+}
+
 # Start a JVM in the background with its output in a log, and record its process id. spark-class ends by exec-ing
 # java, so the id recorded is the JVM's.
 launch() {
@@ -117,6 +128,8 @@ EOF
         export SPARK_LOG_DIR=$dir/logs SPARK_NO_DAEMONIZE=1
         master_url="spark://$host:$master_port"
         if ! alive "$dir/pids/master.pid"; then
+            refuse_taken_port master "$master_port" DWELL_SPARK_MASTER_PORT
+            refuse_taken_port "master's web UI" "$master_ui_port" DWELL_SPARK_MASTER_UI_PORT
             launch master "$home/bin/spark-class" org.apache.spark.deploy.master.Master \
                 --host "$host" --port "$master_port" --webui-port "$master_ui_port"
             wait_for_port master "$master_port" "$dir/pids/master.pid" "$dir/logs/master.log"
@@ -132,6 +145,8 @@ EOF
             fi
         done
         if ! alive "$dir/pids/thrift.pid"; then
+            refuse_taken_port "Thrift server" "$thrift_port" DWELL_SPARK_THRIFT_PORT
+            refuse_taken_port "Thrift server's web UI" "$thrift_ui_port" DWELL_SPARK_THRIFT_UI_PORT
             # Submitted to the master (client mode: the driver is this JVM, the executors run on the workers), at
             # most one executor per worker. The metastore and the warehouse are the server's own; what dwell's
             # Python side writes and reads (DWELL_SPARK_DIR) is named by the dbt models, not here. Spark's launcher
