@@ -178,7 +178,7 @@ def test_the_warehouse_on_a_two_worker_cluster_through_thrift_survives_a_lost_wo
         warehouse.build()
         # A worker lost in the middle of the build, with its executor: Spark runs their tasks again on the other one.
         # Should the build fail instead, it must say so, and a second build must finish.
-        lost_worker, lost_executor = kill_a_worker(spark_cluster, thrift_application, jobs_before, first_build)
+        lost_executor = kill_a_worker(spark_cluster, thrift_application, jobs_before, first_build)
         first_build.wait(timeout=1200)
         if first_build.returncode != 0:
             failure = (logs / "dbt-spark.log").read_text(errors="replace")
@@ -215,9 +215,9 @@ def test_the_warehouse_on_a_two_worker_cluster_through_thrift_survives_a_lost_wo
 
 
 def kill_a_worker(cluster: dict[str, Any], thrift_application: str, jobs_before: int,
-                  build: subprocess.Popen) -> tuple[str, str]:
+                  build: subprocess.Popen) -> str:
     """Once the build has run some jobs, kill the first worker and its executor (SIGKILL, as a machine lost); return
-    the worker's name and the executor's id."""
+    the executor's id."""
     root = Path(cluster["root"])
     while len(get_json(f"{thrift_application}/jobs")) < jobs_before + KILL_AFTER_JOBS:
         assert build.poll() is None, "the build ended before a worker could be lost"
@@ -229,7 +229,7 @@ def kill_a_worker(cluster: dict[str, Any], thrift_application: str, jobs_before:
                   if executor["id"] != "driver" and executor_pid_matches(executor, executor_pids)]
     for pid in [worker_pid, *executor_pids]:
         os.kill(pid, signal.SIGKILL)
-    return "worker-1", executor
+    return executor
 
 
 def executor_pid_matches(executor: dict, pids: list[int]) -> bool:
