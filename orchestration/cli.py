@@ -57,7 +57,7 @@ def command_copy_landing(args: argparse.Namespace) -> None:
 
     settings.pin_paths()
     copied = copy_landing(args.target)
-    into = (f"the spark target's landing files ({spark_landing_dir()})" if args.target == "spark"
+    into = (f"the spark target's landing files ({spark_landing_dir()})" if settings.is_spark_target(args.target)
             else "the postgres target's landing schema")
     print(f"Copied into {into}: " + ", ".join(f"{table} {rows:,} rows" for table, rows in copied.items()))
 

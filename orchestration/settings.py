@@ -18,7 +18,14 @@ DEFAULT_SERVING_DIR = "data/serving"
 DEFAULT_SPARK_DIR = "data/spark"
 IN_MEMORY_DUCKDB = ":memory:"
 # profiles.yml's targets; DWELL_TARGET picks one, for dbt and for the Dagster assets alike.
-TARGETS = ("duckdb", "postgres", "spark")
+TARGETS = ("duckdb", "postgres", "spark", "spark_thrift")
+# The targets on Spark: a local session, and a Thrift server (a cluster). dwell's Python side treats them alike: the
+# landing copy, alert deliveries and exports go through DWELL_SPARK_DIR.
+SPARK_TARGETS = ("spark", "spark_thrift")
+
+
+def is_spark_target(target: str) -> bool:
+    return target in SPARK_TARGETS
 
 
 def dbt_target() -> str:
@@ -86,6 +93,9 @@ def warehouse_identity() -> str:
     if target == "postgres":
         return (f"postgres:{os.environ.get('DWELL_PG_HOST', '127.0.0.1')}:{os.environ.get('DWELL_PG_PORT', '5432')}/"
                 f"{os.environ.get('DWELL_PG_DATABASE', 'dwell')}")
+    if target == "spark_thrift":
+        return (f"spark_thrift:{os.environ.get('DWELL_SPARK_THRIFT_HOST', '127.0.0.1')}:"
+                f"{os.environ.get('DWELL_SPARK_THRIFT_PORT', '10001')}")
     return f"spark:{spark_dir()}"
 
 

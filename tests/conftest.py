@@ -36,8 +36,8 @@ SERIAL_GROUPS: dict[str, list[str]] = {
 
 # Files of long tests outside the groups (a Spark JVM, a Postgres server, Dagster in processes of their own, a
 # browser), started first: a long test started last would leave the other worker idle at the end.
-LONG_TEST_FILES = ("test_dagster_targets.py", "test_spark.py", "test_faults.py", "test_dagster_ui.py",
-                   "test_bench_smoke.py", "test_postgres.py", "test_main_command.py")
+LONG_TEST_FILES = ("test_spark_cluster.py", "test_dagster_targets.py", "test_spark.py", "test_faults.py",
+                   "test_dagster_ui.py", "test_bench_smoke.py", "test_postgres.py", "test_main_command.py")
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:

@@ -16,7 +16,7 @@
 {% macro spark__dwell_delete_where(relation, predicate) -%}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- if not (predicate | trim) -%}
-        {%- do run_query('truncate table ' ~ relation) -%}
+        {%- do dwell_run_statement('truncate table ' ~ relation) -%}
         {{ return('') }}
     {%- endif -%}
     {%- set partition_by = config.get('partition_by') -%}
@@ -37,8 +37,8 @@
         {%- do (kept if row['kept_rows'] > 0 else emptied).append(row['part']) -%}
     {%- endfor -%}
     {%- if kept -%}
-        {%- do run_query('set spark.sql.sources.partitionOverwriteMode = DYNAMIC') -%}
-        {%- do run_query('insert overwrite table ' ~ relation ~ ' partition (' ~ column ~ ') select * from ' ~ relation
+        {%- do dwell_run_statement('set spark.sql.sources.partitionOverwriteMode = DYNAMIC') -%}
+        {%- do dwell_run_statement('insert overwrite table ' ~ relation ~ ' partition (' ~ column ~ ') select * from ' ~ relation
             ~ ' where ' ~ dwell_spark_in_partitions(column, kept) ~ ' and not ' ~ deleted) -%}
     {%- endif -%}
     {%- if emptied -%}
@@ -46,7 +46,7 @@
         {%- for value in emptied -%}
             {%- do specs.append('partition (' ~ column ~ ' = ' ~ dwell_spark_partition_value(value) ~ ')') -%}
         {%- endfor -%}
-        {%- do run_query('alter table ' ~ relation ~ ' drop if exists ' ~ specs | join(', ')) -%}
+        {%- do dwell_run_statement('alter table ' ~ relation ~ ' drop if exists ' ~ specs | join(', ')) -%}
     {%- endif -%}
 {%- endmacro %}
 

@@ -33,7 +33,7 @@
                     {%- do select_list.append('`' ~ row['col_name'] ~ '`') -%}
                 {%- endif -%}
             {%- endfor -%}
-            {%- do run_query('insert overwrite directory ' ~ dbt.string_literal(out_dir ~ '/' ~ schema ~ '.' ~ each)
+            {%- do dwell_run_statement('insert overwrite directory ' ~ dbt.string_literal(out_dir ~ '/' ~ schema ~ '.' ~ each)
                              ~ ' using parquet select ' ~ select_list | join(', ') ~ ' from ' ~ schema ~ '.' ~ each) -%}
         {%- endfor -%}
     {%- endfor -%}

@@ -18,11 +18,11 @@
         {{ exceptions.raise_compiler_error('delete+insert on spark takes one unique_key column, got ' ~ unique_key) }}
     {%- endif -%}
     {%- set new_rows = target.incorporate(path={'identifier': target.identifier ~ '__dwell_new'}) -%}
-    {%- do run_query('drop table if exists ' ~ new_rows) -%}
-    {%- do run_query('create table ' ~ new_rows ~ ' using parquet as select * from ' ~ source) -%}
+    {%- do dwell_run_statement('drop table if exists ' ~ new_rows) -%}
+    {%- do dwell_run_statement('create table ' ~ new_rows ~ ' using parquet as select * from ' ~ source) -%}
     {%- do dwell_delete_where(target, unique_key ~ ' in (select ' ~ unique_key ~ ' from ' ~ new_rows ~ ')') -%}
     {%- set columns = adapter.get_columns_in_relation(target) | map(attribute='name') | join(', ') -%}
-    {%- do run_query('insert into ' ~ target ~ ' select ' ~ columns ~ ' from ' ~ new_rows) -%}
-    {%- do run_query('drop table ' ~ new_rows) -%}
+    {%- do dwell_run_statement('insert into ' ~ target ~ ' select ' ~ columns ~ ' from ' ~ new_rows) -%}
+    {%- do dwell_run_statement('drop table ' ~ new_rows) -%}
     {{ return('select 1') }}
 {%- endmacro %}

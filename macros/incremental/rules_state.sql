@@ -33,7 +33,7 @@
 {#- Node name -> the rules text it was last built with, from the state table (created when missing). -#}
 {% macro dwell_recorded_rules() -%}
     {%- set state = dwell_rules_state_relation() -%}
-    {%- do run_query(dwell_create_rules_state(state)) -%}
+    {%- do dwell_run_statement(dwell_create_rules_state(state)) -%}
     {%- set recorded = {} -%}
     {%- set query -%}
         select node_name, rules from (
@@ -198,6 +198,6 @@
             ({{ dbt.string_literal(name) }}, {{ dbt.string_literal(rules) }}, {{ dbt.current_timestamp() }}, '{{ invocation_id }}'){% if not loop.last %},{% endif %}
             {%- endfor %}
         {%- endset -%}
-        {%- do run_query(insert) -%}
+        {%- do dwell_run_statement(insert) -%}
     {%- endif -%}
 {%- endmacro %}

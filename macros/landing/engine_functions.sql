@@ -59,7 +59,7 @@
         {%- set types = {'source_file_size': 'bigint', 'source_file_modified_at': 'timestamp',
                          'source_line_number': 'bigint', 'retracted_file_size': 'bigint',
                          'retracted_file_modified_at': 'timestamp'} -%}
-        {%- do run_query('create schema if not exists landing') -%}
+        {%- do dwell_run_statement('create schema if not exists landing') -%}
         {%- for table, columns in dwell_spark_landing_tables().items() -%}
             {%- set definitions = [] -%}
             {%- for column in columns -%}
@@ -68,7 +68,7 @@
             {%- do dwell_spark_folder_table('landing.' ~ table, definitions, 'landing/' ~ table) -%}
         {%- endfor -%}
         {#- The session alerts' deliveries, one Parquet file each (orchestration/alerts.py). -#}
-        {%- do run_query('create schema if not exists delivery') -%}
+        {%- do dwell_run_statement('create schema if not exists delivery') -%}
         {%- do dwell_spark_folder_table('delivery.alert_deliveries',
                                         ['alert_id string', 'delivered_at timestamp', 'http_status int'],
                                         'delivery/alert_deliveries') -%}

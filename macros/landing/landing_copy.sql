@@ -42,7 +42,7 @@
         {{ exceptions.raise_compiler_error('dwell_export_landing writes csv or parquet, not ' ~ file_format) }}
     {%- endif -%}
     {%- for name, query in exports.items() -%}
-        {%- do run_query('copy (' ~ query ~ ') to ' ~ dbt.string_literal(out_dir ~ '/' ~ name ~ '.' ~ file_format)
+        {%- do dwell_run_statement('copy (' ~ query ~ ') to ' ~ dbt.string_literal(out_dir ~ '/' ~ name ~ '.' ~ file_format)
                          ~ ' ' ~ options[file_format]) -%}
     {%- endfor -%}
 {% endmacro %}
@@ -75,17 +75,17 @@
     written before). Refreshed, since Spark keeps a table's file list. -#}
 {% macro dwell_spark_folder_table(table, definitions, path) -%}
     {%- set location = dbt.string_literal(dwell_spark_location(path)) -%}
-    {%- do run_query('create table if not exists ' ~ table ~ ' (' ~ definitions | join(', ')
+    {%- do dwell_run_statement('create table if not exists ' ~ table ~ ' (' ~ definitions | join(', ')
                      ~ ') using parquet location ' ~ location) -%}
-    {%- do run_query('alter table ' ~ table ~ ' set location ' ~ location) -%}
+    {%- do dwell_run_statement('alter table ' ~ table ~ ' set location ' ~ location) -%}
     {%- set existing = run_query('select * from ' ~ table ~ ' limit 0').column_names | map('lower') | list -%}
     {%- set added = [] -%}
     {%- for definition in definitions if definition.split(' ')[0] | lower not in existing -%}
         {%- do added.append(definition) -%}
     {%- endfor -%}
     {%- if added -%}
-        {%- do run_query('alter table ' ~ table ~ ' add columns (' ~ added | join(', ') ~ ')') -%}
+        {%- do dwell_run_statement('alter table ' ~ table ~ ' add columns (' ~ added | join(', ') ~ ')') -%}
     {%- endif -%}
-    {%- do run_query('refresh table ' ~ table) -%}
+    {%- do dwell_run_statement('refresh table ' ~ table) -%}
 {%- endmacro %}
 

@@ -112,7 +112,7 @@ def alert_store() -> Iterator[AlertStore]:
             yield DuckDBAlerts(con)
         return
     with readable_warehouse(["marts.fct_session_alerts"]) as alerts_copy:
-        if target == "spark":
+        if settings.is_spark_target(target):
             yield ParquetAlerts(alerts_copy, spark_deliveries_dir())
             return
         connection = postgres_connection()

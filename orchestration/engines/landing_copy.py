@@ -183,7 +183,7 @@ def copy_landing(target: str) -> dict[str, int]:
     """Copy what is new in the landing directory for the postgres or spark target; return the rows copied per table."""
     if target == "postgres":
         return copy_landing_to_postgres()
-    if target == "spark":
+    if settings.is_spark_target(target):
         return copy_landing_to_spark()
     raise LandingCopyError(f"the landing copy is for the postgres or spark target, not {target}: the duckdb target "
                            "reads the landing directory itself")

@@ -105,7 +105,8 @@ def _copy_from_spark(relations: Sequence[str], copy: Path) -> None:
     export_dir = settings.spark_dir() / export
     try:
         run_dbt_in_child([
-            "run-operation", "dwell_export_relations", "--target", "spark", "--target-path", SPARK_EXPORT_TARGET_PATH,
+            "run-operation", "dwell_export_relations", "--target", settings.dbt_target(),
+            "--target-path", SPARK_EXPORT_TARGET_PATH,
             "--args", json.dumps({"relations": list(relations), "out_dir": f"{settings.spark_dir_uri()}/{export}"}),
         ])
         exported = sorted(export_dir.iterdir()) if export_dir.exists() else []

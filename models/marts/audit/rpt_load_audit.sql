@@ -1,6 +1,7 @@
 {{ config(
     incremental_strategy='delete+insert',
     unique_key='load_id',
+    partition_by=dwell_spark_partition_by('load_id'),
     on_schema_change='append_new_columns',
 ) }}
 
