@@ -19,6 +19,7 @@ latency percentiles per endpoint and writes them into the results file; it asser
 from __future__ import annotations
 
 import argparse
+import datetime
 import http.client
 import json
 import os
@@ -62,7 +63,8 @@ class ServeWork:
         return self.root / "warehouses" / "working.duckdb"
 
     def copy_warehouse(self, name: str) -> Path:
-        return self.root / "warehouses" / f"{name}.duckdb"
+        # The same file name as the built one: the warehouse's views name its catalog, which DuckDB takes from it.
+        return self.root / "warehouses" / name / self.warehouse.name
 
     def reference(self, name: str) -> Path:
         return self.root / f"serving-{name}"
@@ -84,9 +86,15 @@ class ServeWork:
         return self.root / "logs"
 
 
+def sample_start(args: argparse.Namespace) -> datetime.date:
+    """The sample ends the day before today: a load quarantines events dated after its own clock, so a sample that
+    reaches into the future would leave copy B (one more day) equal to copy A."""
+    return datetime.date.today() - datetime.timedelta(days=args.days + 1)
+
+
 def sample_stamp(args: argparse.Namespace) -> dict:
     return {"events": args.events, "days": args.days, "users": args.users, "seed": args.seed,
-            "memory_limit": args.memory_limit}
+            "memory_limit": args.memory_limit, "start_date": sample_start(args).isoformat()}
 
 
 def dbt(work: ServeWork, *args: str) -> None:
@@ -111,7 +119,8 @@ def prepare(work: ServeWork, args: argparse.Namespace) -> dict:
     if args.memory_limit:
         os.environ["DWELL_DUCKDB_MEMORY_LIMIT"] = args.memory_limit
     began = time.perf_counter()
-    summary = generate_sample(work.sample, users=args.users, days=args.days, seed=args.seed, events=args.events)
+    summary = generate_sample(work.sample, users=args.users, days=args.days, seed=args.seed, events=args.events,
+                              start_date=sample_start(args))
     print(f"sample: {summary.events_written:,} rows in {time.perf_counter() - began:.1f}s", flush=True)
     last_day = last_received_date(work.sample)
     land(work.sample, work.landing, last_day=last_day, include_last_day=False)
@@ -119,11 +128,13 @@ def prepare(work: ServeWork, args: argparse.Namespace) -> dict:
     dbt(work, "seed")
     dbt(work, "run")
     print(f"warehouse A (all but {last_day}) built in {time.perf_counter() - began:.0f}s", flush=True)
+    work.copy_warehouse("a").parent.mkdir()
     shutil.copy2(work.warehouse, work.copy_warehouse("a"))
     land(work.sample, work.landing, last_day=last_day, include_last_day=True)
     began = time.perf_counter()
     dbt(work, "run")
     print(f"warehouse B (one more day) built in {time.perf_counter() - began:.0f}s", flush=True)
+    work.copy_warehouse("b").parent.mkdir()
     shutil.copy2(work.warehouse, work.copy_warehouse("b"))
     work.warehouse.unlink()
     for name in ("a", "b"):
