@@ -24,8 +24,8 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -144,3 +144,288 @@ def prepare(work: ServeWork, args: argparse.Namespace) -> dict:
     info = {"sample": stamp, "rows": summary.events_written, "last_day": last_day, "counted_events_b": events}
     work.stamp.write_text(json.dumps(info, indent=2) + "\n")
     return info
+
+
+# --- The requests and their expected answers ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Call:
+    endpoint: str
+    method: str
+    path: str
+    body: bytes | None
+    token: str  # "admin" or "org"
+
+
+def calls(reference: Path, organization: str) -> list[Call]:
+    """The requests the clients send, from what copy A holds: a month of activity by week for all users, sessions
+    with their events, the other endpoints with realistic filters."""
+    with duckdb.connect(str(reference / "dwell.duckdb"), read_only=True) as con:
+        newest = con.execute("select max(session_date) from marts.fct_sessions").fetchone()[0]
+        month_start = (newest - datetime.timedelta(days=40)).replace(day=1)
+        next_month = (month_start + datetime.timedelta(days=32)).replace(day=1)
+        oldest = con.execute("select min(session_date) from marts.fct_sessions").fetchone()[0]
+        sessions = [row[0] for row in con.execute(
+            "select session_id from marts.fct_sessions where session_date = ? order by hash(session_id) limit 24",
+            [max(oldest, newest - datetime.timedelta(days=20))]).fetchall()]
+        company = con.execute("select company from marts.dim_users where company is not null "
+                              "group by 1 order by count(*) desc limit 1").fetchone()[0]
+        workspaces = [row[0] for row in con.execute(
+            "select workspace_id from marts.dim_workspaces where organization_id = ? order by 1 limit 4",
+            [organization]).fetchall()]
+        user = con.execute("select user_id from marts.fct_sessions where organization_id = ? "
+                           "group by 1 order by count(*) desc limit 1", [organization]).fetchone()[0]
+    activity = (f"/api/private/metrics/activity?start={month_start}T00:00:00Z&end={next_month}T00:00:00Z"
+                "&category=any&interval=1%20week")
+    week_end = newest - datetime.timedelta(days=7)
+    duration = json.dumps({"start_date": str(week_end - datetime.timedelta(days=6)), "end_date": str(week_end)}).encode()
+    result = [Call("activity: a month by week, all users", "GET", activity, None, "admin"),
+              Call("activity: a month by week, one organization", "GET", activity, None, "org"),
+              Call("activity: a month by week, ide", "GET", activity.replace("category=any", "category=ide"), None,
+                   "admin")]
+    result += [Call("one session with its events", "GET", f"/api/sessions/{session_id}", None, "admin")
+               for session_id in sessions]
+    result += [Call("sessions: a page of 100", "GET", "/api/sessions?limit=100", None, "org"),
+               Call("sessions: a page of 100", "GET", f"/api/sessions?limit=100&user_id={user}", None, "admin"),
+               Call("session duration: a week", "POST", "/api/session-duration", duration, "admin"),
+               Call("session duration: a week", "POST", "/api/session-duration", duration, "org"),
+               Call("users: by company", "GET", f"/api/users?limit=100&company={urlencode({'c': company})[2:]}", None,
+                    "admin"),
+               Call("workspaces: list", "GET", "/api/workspaces?limit=100", None, "org"),
+               Call("period report: weeks", "GET", "/api/reports/periods?grain=week", None, "admin"),
+               Call("session board: 30 days", "GET", "/api/board", None, "org"),
+               Call("session board: 30 days", "GET", "/api/board", None, "admin"),
+               Call("healthz", "GET", "/healthz", None, "admin")]
+    result += [Call("workspace summary", "GET", f"/api/workspaces/{workspace}", None, "org") for workspace in workspaces]
+    return result
+
+
+def digest(status: int, body: bytes) -> tuple[int, str]:
+    import hashlib
+
+    return status, hashlib.sha256(body).hexdigest()
+
+
+def expected_answers(reference: Path, tokens_file: Path, tokens: dict[str, str], requests: list[Call]) -> dict:
+    """Each call's (status, body digest) from one reference copy, through the application in-process."""
+    from fastapi.testclient import TestClient
+
+    from orchestration.web.app import create_app
+
+    answers = {}
+    with TestClient(create_app(reference, tokens_file)) as client:
+        for call in requests:
+            if call.endpoint == "healthz":
+                continue
+            headers = {"Session-Token": tokens[call.token], "Content-Type": "application/json"}
+            response = client.request(call.method, call.path, content=call.body, headers=headers)
+            answers[call] = digest(response.status_code, response.content)
+    return answers
+
+
+# --- The load -----------------------------------------------------------------------------------------------------
+
+@dataclass
+class Sample:
+    endpoint: str
+    seconds: float
+    status: int
+    copy: str | None  # "a", "b", None when it matches neither
+
+
+@dataclass
+class Load:
+    samples: list[Sample] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    published: tuple[float, float] | None = None
+
+
+def free_port() -> int:
+    with closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def put_in_place(source: Path, served: Path) -> None:
+    served.mkdir(parents=True, exist_ok=True)
+    temporary = served / ".dwell.duckdb.copying"
+    shutil.copy2(source, temporary)
+    os.replace(temporary, served / "dwell.duckdb")
+
+
+def client_loop(port: int, offset: int, requests: list[Call], tokens: dict[str, str], expected: dict,
+                deadline: float, load: Load, lock: threading.Lock) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    index = offset
+    local: list[Sample] = []
+    while time.perf_counter() < deadline:
+        call = requests[index % len(requests)]
+        index += 1
+        headers = {"Session-Token": tokens[call.token], "Content-Type": "application/json"}
+        began = time.perf_counter()
+        try:
+            connection.request(call.method, call.path, body=call.body, headers=headers)
+            response = connection.getresponse()
+            body = response.read()
+        except (OSError, http.client.HTTPException) as error:
+            with lock:
+                load.errors.append(f"{call.endpoint}: {error!r}")
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            continue
+        elapsed = time.perf_counter() - began
+        copy = None
+        if call.endpoint == "healthz":
+            copy = "a" if response.status == 200 else None
+        else:
+            answer = digest(response.status, body)
+            copy = next((name for name in ("a", "b") if expected[name][call] == answer), None)
+        local.append(Sample(call.endpoint, elapsed, response.status, copy))
+        if response.status != 200:
+            with lock:
+                load.errors.append(f"{call.endpoint}: HTTP {response.status} {body[:200]!r}")
+    connection.close()
+    with lock:
+        load.samples += local
+
+
+def run_load(work: ServeWork, args: argparse.Namespace, info: dict) -> tuple[Load, list[Call]]:
+    from orchestration.serving import publish
+    from orchestration.web.tokens import TokenStore
+
+    tokens_file = work.root / "tokens.json"
+    tokens_file.unlink(missing_ok=True)
+    store = TokenStore(tokens_file)
+    with duckdb.connect(str(work.reference("a") / "dwell.duckdb"), read_only=True) as con:
+        organization = con.execute("select organization_id from marts.dim_users where organization_id is not null "
+                                   "group by 1 order by count(*) desc limit 1").fetchone()[0]
+    tokens = {"admin": store.create("bench-admin", None, True), "org": store.create("bench-org", organization, False)}
+    requests = calls(work.reference("a"), organization)
+    print(f"expected answers of {len(requests)} requests from copies A and B (in-process)", flush=True)
+    expected = {name: expected_answers(work.reference(name), tokens_file, tokens, requests) for name in ("a", "b")}
+    differing = sum(expected["a"][call] != expected["b"][call] for call in expected["a"])
+    print(f"  {differing} of {len(expected['a'])} answers differ between A and B", flush=True)
+
+    shutil.rmtree(work.served, ignore_errors=True)
+    put_in_place(work.reference("a") / "dwell.duckdb", work.served)
+    port = free_port()
+    env = {**os.environ, "DWELL_SERVING_DIR": str(work.served), "DWELL_TOKENS_FILE": str(tokens_file)}
+    log = (work.logs / "dwell_serve.log").open("w")
+    server = subprocess.Popen([str(Path(sys.executable).with_name("dwell")), "serve", "--port", str(port),
+                               "--workers", str(args.serve_workers)], env=env, stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True)
+    load = Load()
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with closing(socket.create_connection(("127.0.0.1", port), timeout=1)):
+                    pass
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                connection.request("GET", "/healthz")
+                if connection.getresponse().status == 200:
+                    break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"dwell serve did not start; see {work.logs / 'dwell_serve.log'}")
+            time.sleep(0.3)
+        # Warm-up: every request once, untimed (the first request of a copy opens it).
+        warm = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        for call in requests:
+            warm.request(call.method, call.path, body=call.body,
+                         headers={"Session-Token": tokens[call.token], "Content-Type": "application/json"})
+            warm.getresponse().read()
+        warm.close()
+        print(f"load: {args.serve_clients} clients for {args.serve_seconds:.0f} s on 127.0.0.1:{port}, "
+              f"{args.serve_workers} server process(es); copy B published at half time", flush=True)
+        lock = threading.Lock()
+        began = time.perf_counter()
+        end = began + args.serve_seconds
+        clients = [threading.Thread(target=client_loop, args=(port, offset * 7, requests, tokens, expected, end, load,
+                                                             lock)) for offset in range(args.serve_clients)]
+        for client in clients:
+            client.start()
+        time.sleep(args.serve_seconds / 2)
+        publish_began = time.perf_counter() - began
+        publish(work.copy_warehouse("b"), work.served)
+        load.published = (publish_began, time.perf_counter() - began)
+        print(f"  copy B published from {load.published[0]:.1f} s to {load.published[1]:.1f} s", flush=True)
+        for client in clients:
+            client.join()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=60)
+        log.close()
+    return load, requests
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, int(round(fraction * len(ordered) + 0.5)) - 1))]
+
+
+def results_lines(load: Load, args: argparse.Namespace, info: dict, command: str) -> list[str]:
+    by_endpoint: dict[str, list[Sample]] = {}
+    for sample in load.samples:
+        by_endpoint.setdefault(sample.endpoint, []).append(sample)
+    lines = [RESULTS_HEADING, "",
+             f"Written by `{command}` (bench/README.md); a full harness run keeps this section.", ""]
+    lines += [f"- {name}: {value}" for name, value in machine_description() if name not in ("dbt threads",)]
+    lines += [f"- sample: {info['rows']:,} rows, {args.days} days from {info['sample']['start_date']}, {args.users:,} "
+              f"users, seed {args.seed}; copy A: every day but the last, copy B: one more day "
+              f"({info['counted_events_b']:,} counted events in fct_session_events)",
+              f"- load: {args.serve_clients} concurrent clients (threads with keep-alive connections, in the "
+              f"benchmark's process) over loopback for {args.serve_seconds:.0f} s, `dwell serve --workers "
+              f"{args.serve_workers}`; copy B published by orchestration.serving.publish from "
+              f"{load.published[0]:.1f} s to {load.published[1]:.1f} s" if load.published else "",
+              f"- requests: {len(load.samples):,} answered ({len(load.samples) / args.serve_seconds:,.0f}/s), "
+              f"errors: {len(load.errors)}, answers from a half-published copy (equal to neither copy's expected "
+              f"answer): {sum(sample.copy is None for sample in load.samples)}; answers from copy A: "
+              f"{sum(sample.copy == 'a' for sample in load.samples):,}, from copy B: "
+              f"{sum(sample.copy == 'b' for sample in load.samples):,}",
+              "",
+              "| endpoint | requests | p50 ms | p95 ms | p99 ms | errors |",
+              "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for endpoint, samples in by_endpoint.items():
+        times = [sample.seconds * 1000 for sample in samples]
+        errors = sum(sample.status != 200 for sample in samples)
+        lines.append(f"| {endpoint} | {len(samples):,} | {percentile(times, 0.50):.1f} | {percentile(times, 0.95):.1f} "
+                     f"| {percentile(times, 0.99):.1f} | {errors} |")
+    lines += ["", "Targets: activity for a month by week over all users p95 ≤ 150 ms; one session with its events "
+              "p95 ≤ 30 ms; 0 errors; 0 answers from a half-published copy. Latency is measured by the client, from "
+              "sending the request to the last byte of the answer.", ""]
+    return [line for line in lines if line is not None]
+
+
+def merge_section(results: Path, lines: list[str]) -> str:
+    """Put the section into the results file, replacing the previous one."""
+    text = results.read_text() if results.exists() else "# Benchmark results\n"
+    if RESULTS_HEADING in text:
+        before, _, after = text.partition(RESULTS_HEADING)
+        rest = after.split("\n## ", 1)
+        text = before.rstrip() + "\n" + ("\n## " + rest[1] if len(rest) > 1 else "")
+    text = text.rstrip() + "\n\n" + "\n".join(lines)
+    results.write_text(text.rstrip() + "\n")
+    return "\n".join(lines)
+
+
+def section_of(results: Path) -> str | None:
+    """The serve section of an existing results file, for a full harness run to keep."""
+    if not results.exists() or RESULTS_HEADING not in results.read_text():
+        return None
+    after = results.read_text().partition(RESULTS_HEADING)[2].split("\n## ", 1)[0]
+    return RESULTS_HEADING + after.rstrip() + "\n"
+
+
+def main(args: argparse.Namespace) -> int:
+    work = ServeWork(args.workdir / "serve")
+    info = prepare(work, args)
+    load, _ = run_load(work, args, info)
+    command = (f"python bench/harness.py --events {args.events} --days {args.days} --only-serve "
+               f"--serve-workers {args.serve_workers}")
+    print()
+    print(merge_section(args.results, results_lines(load, args, info, command)))
+    if load.errors:
+        print("errors (first 10):", *load.errors[:10], sep="\n  ")
+    return 0

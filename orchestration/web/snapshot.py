@@ -4,7 +4,7 @@ is renamed into place.
 `dwell.duckdb` is replaced by a rename, so the path names the previous file or the new one, whole. Each publication
 is opened once, read-only, in an in-memory DuckDB instance of its own (DuckDB keeps one instance per file path, so the
 same path opened twice would give the old file again) and shared by the requests. A request takes a lease: a cursor
-of that instance for all its queries, so it never mixes two publications. When the file at the path changes (inode,
+of that instance (one per server thread, reused) for all its queries, so it never mixes two publications. When the file at the path changes (inode,
 size, modification time), the next request opens the new one; the old one closes when its last lease ends."""
 
 from __future__ import annotations
@@ -55,6 +55,16 @@ class Snapshot:
     leases: int = 0
     retired: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # One cursor per server thread, made on its first request: a thread serves one request at a time.
+    local: threading.local = field(default_factory=threading.local)
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        cursor = getattr(self.local, "cursor", None)
+        if cursor is None:
+            cursor = self.connection.cursor()
+            cursor.execute(f"use {CATALOG}")
+            self.local.cursor = cursor
+        return cursor
 
     @property
     def id(self) -> str:
@@ -155,12 +165,7 @@ class ServingCopy:
                     snapshot.leases += 1
                     break
         try:
-            cursor = snapshot.connection.cursor()
-            try:
-                cursor.execute(f"use {CATALOG}")
-                yield Reader(snapshot, cursor)
-            finally:
-                cursor.close()
+            yield Reader(snapshot, snapshot.cursor())
         finally:
             snapshot.release()
 
