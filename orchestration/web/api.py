@@ -108,10 +108,23 @@ def scope_of(token: Token, org: str | None) -> Scope:
     return Scope.of(token.organization_id, token.admin, text("org", org))
 
 
-def serve(request: Request, answer) -> Response:
-    """Run `answer(reader)` on one publication and send its JSON."""
+def serve(request: Request, answer, token: Token | None = None, body: bytes = b"") -> Response:
+    """Run `answer(reader)` on one publication and send its JSON. With a token, the encoded answer is kept for the
+    publication's life (its cache), under what makes it: the token's scope, the path, the query and the body."""
     with request.app.state.serving.lease() as reader:
-        return json_answer(answer(reader), reader)
+        key = None
+        if token is not None:
+            key = ("admin" if token.admin else ("org", token.organization_id), request.method, request.url.path,
+                   request.url.query, body)
+            cached = reader.snapshot.answers.get(key)
+            if cached is not None:
+                return Response(cached, media_type="application/json",
+                                headers={"X-Dwell-Snapshot": reader.snapshot.id, "X-Dwell-Cache": "hit"})
+        payload = answer(reader)
+        encoded = payload.encoded if isinstance(payload, queries.RawJson) else orjson.dumps(payload)
+        if key is not None:
+            reader.snapshot.answers.put(key, encoded)
+        return Response(encoded, media_type="application/json", headers={"X-Dwell-Snapshot": reader.snapshot.id})
 
 
 # --- /healthz -------------------------------------------------------------------------------------------------------
@@ -183,7 +196,7 @@ def metrics_activity(
     step, unit = parse_interval(interval)
     chosen = text("category", category, required=True)
     scope = scope_of(token, org)
-    return serve(request, lambda reader: queries.activity(reader, scope, start_day, end_day, step, unit, chosen))
+    return serve(request, lambda reader: queries.activity(reader, scope, start_day, end_day, step, unit, chosen), token)
 
 
 # --- Session duration -----------------------------------------------------------------------------------------------
@@ -209,13 +222,15 @@ class SessionDurations(BaseModel):
 async def session_duration(request: Request, token: TokenDependency) -> Response:
     """Each user's mean session duration, in seconds, over the sessions starting on a UTC day from start_date to
     end_date, both included."""
-    body = Body.parse(await request.body(), {"start_date", "end_date", "org"})
+    raw = await request.body()
+    body = Body.parse(raw, {"start_date", "end_date", "org"})
     start = parse_date("start_date", body.get("start_date"), required=True)
     end = parse_date("end_date", body.get("end_date"), required=True)
     check_order(start, end, names=("start_date", "end_date"))
     check_range(start, end, names=("start_date", "end_date"))
     scope = scope_of(token, body.get("org"))
-    return await run_in_threadpool(serve, request, lambda reader: queries.session_duration(reader, scope, start, end))
+    return await run_in_threadpool(serve, request, lambda reader: queries.session_duration(reader, scope, start, end),
+                                   token, raw)
 
 
 # --- Sessions -------------------------------------------------------------------------------------------------------
@@ -232,7 +247,7 @@ def list_sessions(
                      start=parse_time("start", start), end=parse_time("end", end), limit=parse_limit(limit),
                      cursor=cursor)
     scope = scope_of(token, org)
-    return serve(request, lambda reader: queries.sessions(reader, scope, **arguments))
+    return serve(request, lambda reader: queries.sessions(reader, scope, **arguments), token)
 
 
 @router.get("/api/sessions/{session_id}", tags=["sessions"])
@@ -241,7 +256,7 @@ def get_session(request: Request, token: TokenDependency, session_id: str) -> Re
     metrics and alerts. Another organization's session is a 404."""
     session_id = text("session_id", session_id, required=True)
     scope = scope_of(token, None)
-    return serve(request, lambda reader: queries.session(reader, scope, session_id))
+    return serve(request, lambda reader: queries.session(reader, scope, session_id), token)
 
 
 # --- Users and workspaces -------------------------------------------------------------------------------------------
@@ -261,7 +276,7 @@ def list_users(
                      email_domain=text("email_domain", email_domain), workspace_id=text("workspace_id", workspace_id),
                      limit=parse_limit(limit), cursor=cursor)
     scope = scope_of(token, org)
-    return serve(request, lambda reader: queries.users(reader, scope, **arguments))
+    return serve(request, lambda reader: queries.users(reader, scope, **arguments), token)
 
 
 @router.get("/api/users/{user_id}", tags=["users"])
@@ -269,7 +284,7 @@ def get_user(request: Request, token: TokenDependency, user_id: str) -> Response
     """One user and their workspaces."""
     user_id = text("user_id", user_id, required=True)
     scope = scope_of(token, None)
-    return serve(request, lambda reader: queries.user(reader, scope, user_id))
+    return serve(request, lambda reader: queries.user(reader, scope, user_id), token)
 
 
 @router.get("/api/workspaces", tags=["workspaces"])
@@ -283,7 +298,7 @@ def list_workspaces(
     arguments = dict(name=text("name", name), owner_user_id=text("owner_user_id", owner_user_id),
                      limit=parse_limit(limit), cursor=cursor)
     scope = scope_of(token, org)
-    return serve(request, lambda reader: queries.workspaces(reader, scope, **arguments))
+    return serve(request, lambda reader: queries.workspaces(reader, scope, **arguments), token)
 
 
 @router.get("/api/workspaces/{workspace_id}", tags=["workspaces"])
@@ -291,14 +306,14 @@ def get_workspace(request: Request, token: TokenDependency, workspace_id: str) -
     """A workspace's summary: its row, its members and its workspace sessions per day."""
     workspace_id = text("workspace_id", workspace_id, required=True)
     scope = scope_of(token, None)
-    return serve(request, lambda reader: queries.workspace(reader, scope, workspace_id))
+    return serve(request, lambda reader: queries.workspace(reader, scope, workspace_id), token)
 
 
 @router.get("/api/organizations", tags=["users"])
 def list_organizations(request: Request, token: TokenDependency) -> Response:
     """The organizations the token sees, with their user and workspace counts."""
     scope = scope_of(token, None)
-    return serve(request, lambda reader: queries.organizations(reader, scope))
+    return serve(request, lambda reader: queries.organizations(reader, scope), token)
 
 
 # --- Reports and the board ------------------------------------------------------------------------------------------
@@ -320,7 +335,7 @@ def period_report(
     check_order(arguments["start"], arguments["end"])
     check_range(arguments["start"], arguments["end"])
     scope = scope_of(token, org)
-    return serve(request, lambda reader: queries.period_report(reader, scope, **arguments))
+    return serve(request, lambda reader: queries.period_report(reader, scope, **arguments), token)
 
 
 @router.get("/api/board", tags=["reports"])
@@ -336,4 +351,4 @@ def session_board(
     check_order(start_day, end_day)
     check_range(start_day, end_day)
     scope = scope_of(token, org)
-    return serve(request, lambda reader: queries.board(reader, scope, start_day, end_day))
+    return serve(request, lambda reader: queries.board(reader, scope, start_day, end_day), token)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import fastapi_offline
@@ -26,7 +27,13 @@ log = logging.getLogger("dwell.web")
 
 
 def create_app(serving_directory: Path | None = None, tokens_path: Path | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        app.state.serving.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="dwell",
         summary="Sessions, activity and engagement from dwell's serving copy",
         description="Every endpoint but /healthz needs a token: `Session-Token: <token>` or "
@@ -70,9 +77,5 @@ def create_app(serving_directory: Path | None = None, tokens_path: Path | None =
 
     app.include_router(api.router)
     app.include_router(pages.router)
-
-    @app.on_event("shutdown")
-    def close() -> None:
-        app.state.serving.close()
 
     return app

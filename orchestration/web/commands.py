@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from orchestration.errors import DwellError
 from orchestration.settings import serving_dir
+from orchestration.web.snapshot import CACHE_VARIABLE
 from orchestration.web.tokens import TokenStore
 
 DEFAULT_HOST = "127.0.0.1"
@@ -18,6 +20,8 @@ def add_commands(commands) -> None:
     serve.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     serve.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
+    serve.add_argument("--cache-mb", type=float, default=None,
+                       help="answers kept per publication, in MiB (default DWELL_SERVE_CACHE_MB, else 256; 0: none)")
     serve.set_defaults(handler=command_serve)
 
     tokens = commands.add_parser("tokens", help="create, list and revoke API tokens")
@@ -45,6 +49,11 @@ def command_serve(args: argparse.Namespace) -> None:
               file=sys.stderr)
     if args.workers < 1:
         raise DwellError("--workers must be at least 1")
+    if args.cache_mb is not None:
+        if args.cache_mb < 0:
+            raise DwellError("--cache-mb must be 0 or more")
+        # The server processes read it when they make the application.
+        os.environ[CACHE_VARIABLE] = str(args.cache_mb)
     print(f"dwell serves {directory} on http://{args.host}:{args.port} (API docs: /docs)", file=sys.stderr, flush=True)
     uvicorn.run("orchestration.web.app:create_app", factory=True, host=args.host, port=args.port,
                 workers=args.workers, log_level="warning", access_log=False, proxy_headers=False)

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlencode
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -193,7 +194,7 @@ def metrics_page(request, reader, token, query):
         start = start or max(default_start, end - timedelta(days=28))
     check_order(start, end, strict=True)
     check_range(start, end)
-    report = queries.activity(reader, scope, start, end, step, unit, category)
+    report = orjson.loads(queries.activity(reader, scope, start, end, step, unit, category).encoded)
     chart = figure([{"type": "bar", "x": [bucket["time"][:10] for bucket in report["activity"]],
                      "y": [len(bucket["user_activity"]) for bucket in report["activity"]],
                      "marker": {"color": "#7a5cd6"}, "name": "active users"}],

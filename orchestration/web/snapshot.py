@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +28,52 @@ from orchestration.web.params import ApiError
 SNAPSHOT_FILE = "dwell.duckdb"
 CATALOG = "serving"
 _OPEN_ATTEMPTS = 5
+CACHE_VARIABLE = "DWELL_SERVE_CACHE_MB"
+DEFAULT_CACHE_MB = 256
+
+
+def cache_bytes() -> int:
+    """DWELL_SERVE_CACHE_MB: the answers kept per publication, in MiB (0: none)."""
+    text = os.environ.get(CACHE_VARIABLE, "").strip()
+    try:
+        megabytes = float(text) if text else DEFAULT_CACHE_MB
+    except ValueError:
+        megabytes = -1
+    if megabytes < 0:
+        raise ValueError(f"{CACHE_VARIABLE} must be a number of MiB, 0 or more, got: {text!r}")
+    return int(megabytes * 2**20)
+
+
+class AnswerCache:
+    """A publication never changes, so an answer computed on it stays true as long as it is served: the encoded
+    answers are kept, least recently used first out, up to a number of bytes, and dropped with the publication."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.size = 0
+        self.entries: OrderedDict[tuple, bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple) -> bytes | None:
+        if not self.limit:
+            return None
+        with self.lock:
+            value = self.entries.get(key)
+            if value is not None:
+                self.entries.move_to_end(key)
+            return value
+
+    def put(self, key: tuple, value: bytes) -> None:
+        if not self.limit or len(value) > self.limit // 4:
+            return
+        with self.lock:
+            previous = self.entries.pop(key, None)
+            self.size -= len(previous) if previous is not None else 0
+            self.entries[key] = value
+            self.size += len(value)
+            while self.size > self.limit:
+                _, dropped = self.entries.popitem(last=False)
+                self.size -= len(dropped)
 
 
 def _identity(path: Path) -> tuple[int, int, int] | None:
@@ -52,6 +99,7 @@ class Snapshot:
     path: Path
     identity: tuple[int, int, int]
     connection: duckdb.DuckDBPyConnection
+    answers: AnswerCache = field(default_factory=lambda: AnswerCache(0))
     leases: int = 0
     retired: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -113,8 +161,9 @@ class Snapshot:
 class ServingCopy:
     """The serving directory's `dwell.duckdb`, followed across publications."""
 
-    def __init__(self, directory: Path, threads: int | None = None):
+    def __init__(self, directory: Path, threads: int | None = None, cache: int | None = None):
         self.directory = directory
+        self.cache = cache_bytes() if cache is None else cache
         self.path = directory / SNAPSHOT_FILE
         self.threads = threads or max(1, min(4, os.cpu_count() or 1))
         self._current: Snapshot | None = None
@@ -135,7 +184,7 @@ class ServingCopy:
                 connection.close()
                 continue
             if _identity(self.path) == before:
-                return Snapshot(self.path, before, connection)
+                return Snapshot(self.path, before, connection, AnswerCache(self.cache))
             # Replaced while it was being opened: which file was opened is unknown, open again.
             connection.close()
         raise ApiError(503, f"The serving copy at {self.path} kept changing while it was opened; try again")

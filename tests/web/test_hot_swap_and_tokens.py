@@ -149,3 +149,30 @@ def test_the_web_app_signs_in_with_an_httponly_samesite_cookie(client, sample):
     client.cookies.clear()
     assert client.get("/users", follow_redirects=False).status_code == 303
     assert org_headers(sample, organization)
+
+
+def test_answers_are_cached_per_publication_and_per_token_scope(sample, tmp_path):
+    served = tmp_path / "served-cache"
+    served.mkdir()
+    put_in_place(sample.serving_a, served)
+    url = "/api/users?limit=1000"
+    organization = sample.organizations[0]
+    with TestClient(create_app(served, sample.tokens_file)) as client:
+        first = client.get(url, headers=admin_headers(sample))
+        again = client.get(url, headers=admin_headers(sample))
+        assert "x-dwell-cache" not in first.headers and again.headers["x-dwell-cache"] == "hit"
+        assert again.content == first.content
+        # Another scope never gets that answer.
+        scoped = client.get(url, headers=org_headers(sample, organization))
+        assert "x-dwell-cache" not in scoped.headers
+        assert {row["organization_id"] for row in scoped.json()["users"]} == {organization}
+        # A new publication starts with no answer kept.
+        put_in_place(sample.serving_b, served)
+        swapped = client.get(url, headers=admin_headers(sample))
+        assert "x-dwell-cache" not in swapped.headers and swapped.content != first.content
+        assert swapped.json()["users"][0]["first_name"] == "Renamed"
+    with TestClient(create_app(served, sample.tokens_file)) as client:
+        client.app.state.serving.cache = 0
+        client.app.state.serving.close()
+        client.get(url, headers=admin_headers(sample))
+        assert "x-dwell-cache" not in client.get(url, headers=admin_headers(sample)).headers
