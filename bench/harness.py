@@ -105,7 +105,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--serve-clients", type=int, default=serve_load.CLIENTS, help="concurrent clients (16)")
     parser.add_argument("--serve-seconds", type=float, default=serve_load.DURATION_SECONDS,
                         help="length of the load in seconds (60)")
-    parser.add_argument("--serve-workers", type=int, default=1, help="`dwell serve --workers` (1)")
+    parser.add_argument("--serve-workers", type=int, default=2, help="`dwell serve --workers` (2)")
+    parser.add_argument("--serve-cache-mb", type=float, default=256,
+                        help="`dwell serve --cache-mb`: answers kept per publication (256; 0: none)")
     parser.add_argument("--dbt-child", help=argparse.SUPPRESS)
     parser.add_argument("--main-command-child", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -158,17 +158,20 @@ class Call:
     token: str  # "admin" or "org"
 
 
+SESSIONS = 300
+
+
 def calls(reference: Path, organization: str) -> list[Call]:
-    """The requests the clients send, from what copy A holds: a month of activity by week for all users, sessions
-    with their events, the other endpoints with realistic filters."""
+    """The requests the clients send, from what copy A holds: a month of activity by week (all users, one
+    organization, ide), the other endpoints with realistic filters, each followed by one of SESSIONS sessions with
+    their events (sessions of every week, most of them seen once or twice in a run)."""
     with duckdb.connect(str(reference / "dwell.duckdb"), read_only=True) as con:
         newest = con.execute("select max(session_date) from marts.fct_sessions").fetchone()[0]
         month_start = (newest - datetime.timedelta(days=40)).replace(day=1)
         next_month = (month_start + datetime.timedelta(days=32)).replace(day=1)
-        oldest = con.execute("select min(session_date) from marts.fct_sessions").fetchone()[0]
         sessions = [row[0] for row in con.execute(
-            "select session_id from marts.fct_sessions where session_date = ? order by hash(session_id) limit 24",
-            [max(oldest, newest - datetime.timedelta(days=20))]).fetchall()]
+            "select session_id from marts.fct_sessions where session_date < ? order by hash(session_id) limit ?",
+            [newest - datetime.timedelta(days=2), SESSIONS]).fetchall()]
         company = con.execute("select company from marts.dim_users where company is not null "
                               "group by 1 order by count(*) desc limit 1").fetchone()[0]
         workspaces = [row[0] for row in con.execute(
@@ -180,42 +183,44 @@ def calls(reference: Path, organization: str) -> list[Call]:
                 "&category=any&interval=1%20week")
     week_end = newest - datetime.timedelta(days=7)
     duration = json.dumps({"start_date": str(week_end - datetime.timedelta(days=6)), "end_date": str(week_end)}).encode()
-    result = [Call("activity: a month by week, all users", "GET", activity, None, "admin"),
+    others = [Call("activity: a month by week, all users", "GET", activity, None, "admin"),
               Call("activity: a month by week, one organization", "GET", activity, None, "org"),
               Call("activity: a month by week, ide", "GET", activity.replace("category=any", "category=ide"), None,
-                   "admin")]
-    result += [Call("one session with its events", "GET", f"/api/sessions/{session_id}", None, "admin")
-               for session_id in sessions]
-    result += [Call("sessions: a page of 100", "GET", "/api/sessions?limit=100", None, "org"),
-               Call("sessions: a page of 100", "GET", f"/api/sessions?limit=100&user_id={user}", None, "admin"),
-               Call("session duration: a week", "POST", "/api/session-duration", duration, "admin"),
-               Call("session duration: a week", "POST", "/api/session-duration", duration, "org"),
-               Call("users: by company", "GET", f"/api/users?limit=100&company={urlencode({'c': company})[2:]}", None,
-                    "admin"),
-               Call("workspaces: list", "GET", "/api/workspaces?limit=100", None, "org"),
-               Call("period report: weeks", "GET", "/api/reports/periods?grain=week", None, "admin"),
-               Call("session board: 30 days", "GET", "/api/board", None, "org"),
-               Call("session board: 30 days", "GET", "/api/board", None, "admin"),
-               Call("healthz", "GET", "/healthz", None, "admin")]
-    result += [Call("workspace summary", "GET", f"/api/workspaces/{workspace}", None, "org") for workspace in workspaces]
+                   "admin"),
+              Call("sessions: a page of 100", "GET", "/api/sessions?limit=100", None, "org"),
+              Call("sessions: a page of 100", "GET", f"/api/sessions?limit=100&user_id={user}", None, "admin"),
+              Call("session duration: a week", "POST", "/api/session-duration", duration, "admin"),
+              Call("session duration: a week", "POST", "/api/session-duration", duration, "org"),
+              Call("users: by company", "GET", f"/api/users?limit=100&company={urlencode({'c': company})[2:]}", None,
+                   "admin"),
+              Call("workspaces: list", "GET", "/api/workspaces?limit=100", None, "org"),
+              Call("period report: weeks", "GET", "/api/reports/periods?grain=week", None, "admin"),
+              Call("session board: 30 days", "GET", "/api/board", None, "org"),
+              Call("session board: 30 days", "GET", "/api/board", None, "admin"),
+              Call("healthz", "GET", "/healthz", None, "admin"),
+              *[Call("workspace summary", "GET", f"/api/workspaces/{workspace}", None, "org") for workspace in workspaces]]
+    result = []
+    for index, session_id in enumerate(sessions):
+        result += [others[index % len(others)],
+                   Call("one session with its events", "GET", f"/api/sessions/{session_id}", None, "admin")]
     return result
 
 
-def digest(status: int, body: bytes) -> tuple[int, str]:
-    import hashlib
-
-    return status, hashlib.sha256(body).hexdigest()
+def digest(status: int, body: bytes) -> tuple[int, bytes]:
+    """What an answer is compared by: its status and its bytes (a comparison of bytes costs the client far less
+    than hashing a 3 MB activity report)."""
+    return status, body
 
 
 def expected_answers(reference: Path, tokens_file: Path, tokens: dict[str, str], requests: list[Call]) -> dict:
-    """Each call's (status, body digest) from one reference copy, through the application in-process."""
+    """Each call's (status, body) from one reference copy, through the application in-process."""
     from fastapi.testclient import TestClient
 
     from orchestration.web.app import create_app
 
     answers = {}
     with TestClient(create_app(reference, tokens_file)) as client:
-        for call in requests:
+        for call in dict.fromkeys(requests):
             if call.endpoint == "healthz":
                 continue
             headers = {"Session-Token": tokens[call.token], "Content-Type": "application/json"}
@@ -232,12 +237,14 @@ class Sample:
     seconds: float
     status: int
     copy: str | None  # "a", "b", None when it matches neither
+    cached: bool = False
 
 
 @dataclass
 class Load:
     samples: list[Sample] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    calls: list = field(default_factory=list)
     published: tuple[float, float] | None = None
 
 
@@ -281,7 +288,8 @@ def client_loop(port: int, offset: int, requests: list[Call], tokens: dict[str, 
         else:
             answer = digest(response.status, body)
             copy = next((name for name in ("a", "b") if expected[name][call] == answer), None)
-        local.append(Sample(call.endpoint, elapsed, response.status, copy))
+        local.append(Sample(call.endpoint, elapsed, response.status, copy,
+                            response.getheader("X-Dwell-Cache") == "hit"))
         if response.status != 200:
             with lock:
                 load.errors.append(f"{call.endpoint}: HTTP {response.status} {body[:200]!r}")
@@ -302,7 +310,8 @@ def run_load(work: ServeWork, args: argparse.Namespace, info: dict) -> tuple[Loa
                                    "group by 1 order by count(*) desc limit 1").fetchone()[0]
     tokens = {"admin": store.create("bench-admin", None, True), "org": store.create("bench-org", organization, False)}
     requests = calls(work.reference("a"), organization)
-    print(f"expected answers of {len(requests)} requests from copies A and B (in-process)", flush=True)
+    print(f"expected answers of {len(dict.fromkeys(requests))} distinct requests from copies A and B (in-process)",
+          flush=True)
     expected = {name: expected_answers(work.reference(name), tokens_file, tokens, requests) for name in ("a", "b")}
     differing = sum(expected["a"][call] != expected["b"][call] for call in expected["a"])
     print(f"  {differing} of {len(expected['a'])} answers differ between A and B", flush=True)
@@ -313,9 +322,9 @@ def run_load(work: ServeWork, args: argparse.Namespace, info: dict) -> tuple[Loa
     env = {**os.environ, "DWELL_SERVING_DIR": str(work.served), "DWELL_TOKENS_FILE": str(tokens_file)}
     log = (work.logs / "dwell_serve.log").open("w")
     server = subprocess.Popen([str(Path(sys.executable).with_name("dwell")), "serve", "--port", str(port),
-                               "--workers", str(args.serve_workers)], env=env, stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)
-    load = Load()
+                               "--workers", str(args.serve_workers), "--cache-mb", str(args.serve_cache_mb)],
+                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    load = Load(calls=requests)
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -331,11 +340,10 @@ def run_load(work: ServeWork, args: argparse.Namespace, info: dict) -> tuple[Loa
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"dwell serve did not start; see {work.logs / 'dwell_serve.log'}")
             time.sleep(0.3)
-        # Warm-up: every request once, untimed (the first request of a copy opens it).
+        # Warm-up, untimed: the first request opens the copy in each server process; no answer is cached by it.
         warm = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        for call in requests:
-            warm.request(call.method, call.path, body=call.body,
-                         headers={"Session-Token": tokens[call.token], "Content-Type": "application/json"})
+        for _ in range(4 * args.serve_workers):
+            warm.request("GET", "/healthz")
             warm.getresponse().read()
         warm.close()
         print(f"load: {args.serve_clients} clients for {args.serve_seconds:.0f} s on 127.0.0.1:{port}, "
@@ -368,48 +376,65 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[max(0, min(len(ordered) - 1, int(round(fraction * len(ordered) + 0.5)) - 1))]
 
 
+INTRODUCTION = [
+    RESULTS_HEADING, "",
+    "Written by `python bench/harness.py --events 10M --only-serve` (bench/README.md), once with the answer cache "
+    "(the default) and once without it (`--serve-cache-mb 0`); each run replaces its own part, and a full harness run "
+    "keeps them. Latency is measured by the client, from sending the request to the last byte of the answer. Targets: "
+    "activity for a month by week over all users p95 ≤ 150 ms; one session with its events p95 ≤ 30 ms; 0 errors; "
+    "0 answers from a half-published copy.", ""]
+
+
 def results_lines(load: Load, args: argparse.Namespace, info: dict, command: str) -> list[str]:
     by_endpoint: dict[str, list[Sample]] = {}
     for sample in load.samples:
         by_endpoint.setdefault(sample.endpoint, []).append(sample)
-    lines = [RESULTS_HEADING, "",
-             f"Written by `{command}` (bench/README.md); a full harness run keeps this section.", ""]
-    lines += [f"- {name}: {value}" for name, value in machine_description() if name not in ("dbt threads",)]
-    lines += [f"- sample: {info['rows']:,} rows, {args.days} days from {info['sample']['start_date']}, {args.users:,} "
-              f"users, seed {args.seed}; copy A: every day but the last, copy B: one more day "
-              f"({info['counted_events_b']:,} counted events in fct_session_events)",
-              f"- load: {args.serve_clients} concurrent clients (threads with keep-alive connections, in the "
-              f"benchmark's process) over loopback for {args.serve_seconds:.0f} s, `dwell serve --workers "
-              f"{args.serve_workers}`; copy B published by orchestration.serving.publish from "
-              f"{load.published[0]:.1f} s to {load.published[1]:.1f} s" if load.published else "",
-              f"- requests: {len(load.samples):,} answered ({len(load.samples) / args.serve_seconds:,.0f}/s), "
-              f"errors: {len(load.errors)}, answers from a half-published copy (equal to neither copy's expected "
-              f"answer): {sum(sample.copy is None for sample in load.samples)}; answers from copy A: "
-              f"{sum(sample.copy == 'a' for sample in load.samples):,}, from copy B: "
-              f"{sum(sample.copy == 'b' for sample in load.samples):,}",
-              "",
-              "| endpoint | requests | p50 ms | p95 ms | p99 ms | errors |",
-              "| --- | ---: | ---: | ---: | ---: | ---: |"]
-    for endpoint, samples in by_endpoint.items():
+    cache = "answer cache off" if not args.serve_cache_mb else f"answer cache {args.serve_cache_mb:g} MiB"
+    date = next(value for name, value in machine_description() if name == "date")
+    lines = [f"### {cache}", "",
+             f"- `{command}` on {date}; "
+             + ", ".join(f"{name} {value}" for name, value in machine_description() if name in ("machine", "duckdb")),
+             f"- sample: {info['rows']:,} rows, {args.days} days from {info['sample']['start_date']}, {args.users:,} "
+             f"users, seed {args.seed}; copy A: every day but the last, copy B: one more day "
+             f"({info['counted_events_b']:,} counted events in fct_session_events)",
+             f"- load: {args.serve_clients} concurrent clients (threads with keep-alive connections, in the "
+             f"benchmark's process) over loopback for {args.serve_seconds:.0f} s against `dwell serve --workers "
+             f"{args.serve_workers}`; {len(dict.fromkeys(load.calls)):,} distinct requests, {SESSIONS} of them sessions"
+             + (f"; copy B published by orchestration.serving.publish from {load.published[0]:.1f} s to "
+                f"{load.published[1]:.1f} s (its rename)" if load.published else ""),
+             f"- answered: {len(load.samples):,} ({len(load.samples) / args.serve_seconds:,.0f}/s); errors: "
+             f"{len(load.errors)}; answers from a half-published copy (equal to neither copy's expected answer): "
+             f"{sum(sample.copy is None for sample in load.samples)}; from copy A: "
+             f"{sum(sample.copy == 'a' for sample in load.samples):,}, from copy B: "
+             f"{sum(sample.copy == 'b' for sample in load.samples):,}",
+             "",
+             "| endpoint | requests | from cache | p50 ms | p95 ms | p99 ms | errors |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for endpoint, samples in sorted(by_endpoint.items()):
         times = [sample.seconds * 1000 for sample in samples]
         errors = sum(sample.status != 200 for sample in samples)
-        lines.append(f"| {endpoint} | {len(samples):,} | {percentile(times, 0.50):.1f} | {percentile(times, 0.95):.1f} "
-                     f"| {percentile(times, 0.99):.1f} | {errors} |")
-    lines += ["", "Targets: activity for a month by week over all users p95 ≤ 150 ms; one session with its events "
-              "p95 ≤ 30 ms; 0 errors; 0 answers from a half-published copy. Latency is measured by the client, from "
-              "sending the request to the last byte of the answer.", ""]
-    return [line for line in lines if line is not None]
+        cached = sum(sample.cached for sample in samples) / len(samples)
+        lines.append(f"| {endpoint} | {len(samples):,} | {cached:.0%} | {percentile(times, 0.50):.1f} | "
+                     f"{percentile(times, 0.95):.1f} | {percentile(times, 0.99):.1f} | {errors} |")
+    return lines + [""]
 
 
 def merge_section(results: Path, lines: list[str]) -> str:
-    """Put the section into the results file, replacing the previous one."""
+    """Put this run's part into the results file's serve section, replacing the part of the same title."""
     text = results.read_text() if results.exists() else "# Benchmark results\n"
+    section = section_of(results)
+    if section is None or "\n### " not in section:
+        # No serve section yet, or one written before the parts by cache setting: start from the introduction.
+        section = "\n".join(INTRODUCTION)
     if RESULTS_HEADING in text:
         before, _, after = text.partition(RESULTS_HEADING)
         rest = after.split("\n## ", 1)
         text = before.rstrip() + "\n" + ("\n## " + rest[1] if len(rest) > 1 else "")
-    text = text.rstrip() + "\n\n" + "\n".join(lines)
-    results.write_text(text.rstrip() + "\n")
+    parts = section.split("\n### ")
+    title = lines[0][4:]
+    kept = [part for part in parts[1:] if part.split("\n", 1)[0] != title]
+    section = "\n### ".join([parts[0].rstrip() + "\n", *kept]).rstrip() + "\n\n" + "\n".join(lines)
+    results.write_text(text.rstrip() + "\n\n" + section.rstrip() + "\n")
     return "\n".join(lines)
 
 
@@ -426,7 +451,7 @@ def main(args: argparse.Namespace) -> int:
     info = prepare(work, args)
     load, _ = run_load(work, args, info)
     command = (f"python bench/harness.py --events {args.events} --days {args.days} --only-serve "
-               f"--serve-workers {args.serve_workers}")
+               f"--serve-workers {args.serve_workers} --serve-cache-mb {args.serve_cache_mb:g}")
     print()
     print(merge_section(args.results, results_lines(load, args, info, command)))
     if load.errors:
