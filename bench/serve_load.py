@@ -4,7 +4,7 @@ across the API's endpoints, while a new serving copy is published in the middle 
 Setup (untimed, kept in <workdir>/serve and reused by the next run with the same sample arguments):
 
 1. the sample, every file but the last day's landed and built (`dbt seed`, `dbt run`): warehouse A; then the last
-   day landed and built incrementally: warehouse B. Both are published (orchestration.serving.publish) into
+   day landed and built incrementally: warehouse B. Both are published (orchestration.serving.snapshot.publish) into
    reference serving directories.
 2. The expected answer of every request the clients send, from each of the two copies, through the application
    in-process.
@@ -104,7 +104,7 @@ def dbt(work: ServeWork, *args: str) -> None:
 
 def prepare(work: ServeWork, args: argparse.Namespace) -> dict:
     """Build warehouses A and B and their reference serving copies, unless a run with the same sample left them."""
-    from orchestration.serving import publish
+    from orchestration.serving.snapshot import publish
 
     stamp = sample_stamp(args)
     ready = all(path.exists() for path in [work.copy_warehouse("a"), work.copy_warehouse("b"),
@@ -299,7 +299,7 @@ def client_loop(port: int, offset: int, requests: list[Call], tokens: dict[str, 
 
 
 def run_load(work: ServeWork, args: argparse.Namespace, info: dict) -> tuple[Load, list[Call]]:
-    from orchestration.serving import publish
+    from orchestration.serving.snapshot import publish
     from orchestration.web.tokens import TokenStore
 
     tokens_file = work.root / "tokens.json"
@@ -400,7 +400,7 @@ def results_lines(load: Load, args: argparse.Namespace, info: dict, command: str
              f"- load: {args.serve_clients} concurrent clients (threads with keep-alive connections, in the "
              f"benchmark's process) over loopback for {args.serve_seconds:.0f} s against `dwell serve --workers "
              f"{args.serve_workers}`; {len(dict.fromkeys(load.calls)):,} distinct requests, {SESSIONS} of them sessions"
-             + (f"; copy B published by orchestration.serving.publish from {load.published[0]:.1f} s to "
+             + (f"; copy B published by orchestration.serving.snapshot.publish from {load.published[0]:.1f} s to "
                 f"{load.published[1]:.1f} s (its rename)" if load.published else ""),
              f"- answered: {len(load.samples):,} ({len(load.samples) / args.serve_seconds:,.0f}/s); errors: "
              f"{len(load.errors)}; answers from a half-published copy (equal to neither copy's expected answer): "

@@ -19,19 +19,22 @@ from dagster import (
 )
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from orchestration import alerts, landing, loaded_files, serving, settings, targets, warehouse
+from orchestration import landing, loaded_files, settings, warehouse
+from orchestration.alerts.stores import alert_store
+from orchestration.alerts.webhook import WEBHOOK_URL_VARIABLE, deliver_new_alerts, webhook_url
 from orchestration.dbt_invoke import PRODUCTION_BUILD
+from orchestration.engines.builds import dbt_build_scope
+from orchestration.engines.reading import readable_warehouse
 from orchestration.errors import DwellError
+from orchestration.jobs import AFTER_LIFETIME_GROUPS, DAILY_TAG, LIFETIME_TAG, REFERENCE_TAG
 from orchestration.partitions import daily_partitions, window_variables
 from orchestration.project import dwell_project
 from orchestration.resources import WAREHOUSE_POOL
+from orchestration.serving.snapshot import publish
 from orchestration.translator import dwell_translator
 
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
-# dbt tags that split the project into runs: Dagster cannot mix partitioned and unpartitioned assets in one run.
-DAILY_SELECTION = "tag:daily"
-REFERENCE_SELECTION = "tag:reference"
-LIFETIME_SELECTION = "tag:lifetime"
+ALERTS_GROUP, SERVING_GROUP = AFTER_LIFETIME_GROUPS
 
 
 class DbtBuildConfig(Config):
@@ -93,7 +96,7 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource, args: list[str],
     succeeded, even if data tests failed: their asset checks fail, and the run fails after keeping the data. Then the
     landed files of `reads` as they were at the start are recorded as loaded (orchestration/loaded_files.py)."""
     landed = reads.landed() if reads else []
-    with targets.dbt_build_scope():
+    with dbt_build_scope():
         invocation = dbt.cli(args, context=context, raise_on_error=False)
         yield from invocation.stream()
         _keep_partial_parse(invocation.target_path)
@@ -107,7 +110,7 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource, args: list[str],
 @dbt_assets(
     manifest=dwell_project.manifest_path,
     project=dwell_project,
-    select=DAILY_SELECTION,
+    select=f"tag:{DAILY_TAG}",
     name="dwell_daily_models",
     partitions_def=daily_partitions,
     backfill_policy=BackfillPolicy.single_run(),
@@ -138,26 +141,26 @@ def _unpartitioned_dbt_assets(name: str, select: str, reads: loaded_files.FileKi
 
 
 # Seeds and dimension staging: inputs without an event date.
-dwell_reference_models = _unpartitioned_dbt_assets("dwell_reference_models", REFERENCE_SELECTION,
+dwell_reference_models = _unpartitioned_dbt_assets("dwell_reference_models", f"tag:{REFERENCE_TAG}",
                                                   reads=loaded_files.DIMENSIONS)
 # Unpartitioned marts built from all history: dimensions and lifetime reports.
-dwell_lifetime_models = _unpartitioned_dbt_assets("dwell_lifetime_models", LIFETIME_SELECTION)
+dwell_lifetime_models = _unpartitioned_dbt_assets("dwell_lifetime_models", f"tag:{LIFETIME_TAG}")
 
 
 @asset(
     key=AssetKey(["alerts", "session_alert_webhook"]),
     deps=[AssetKey(["marts", "fct_session_alerts"])],
-    group_name="alerts",
+    group_name=ALERTS_GROUP,
     pool=WAREHOUSE_POOL,
     description="POSTs each new row of marts.fct_session_alerts to the webhook in DWELL_ALERT_WEBHOOK_URL, once.",
 )
 def session_alert_webhook(context: AssetExecutionContext) -> MaterializeResult:
-    url = alerts.webhook_url()
+    url = webhook_url()
     if url is None:
-        context.log.info(f"{alerts.WEBHOOK_URL_VARIABLE} is not set: no alerts sent.")
+        context.log.info(f"{WEBHOOK_URL_VARIABLE} is not set: no alerts sent.")
         return MaterializeResult(metadata={"delivered": 0, "webhook": "not configured"})
-    with alerts.alert_store() as store:
-        report = alerts.deliver_new_alerts(store, url)
+    with alert_store() as store:
+        report = deliver_new_alerts(store, url)
     if report.failed:
         # The delivered ones are recorded; the next run retries only the rest.
         raise DwellError(f"{len(report.failed)} alert(s) not delivered (first: {report.failed[0]}); "
@@ -173,14 +176,14 @@ MART_KEYS = sorted(key for key in dwell_daily_models.keys | dwell_lifetime_model
     key=AssetKey(["serving", "marts"]),
     # After alert delivery too: that asset writes the warehouse, and the copy must read it alone.
     deps=[*MART_KEYS, session_alert_webhook.key],
-    group_name="serving",
+    group_name=SERVING_GROUP,
     pool=WAREHOUSE_POOL,
     description="Read-only copy of every mart for BI tools (DWELL_SERVING_DIR: dwell.duckdb and parquet/<mart>.parquet), "
                 "swapped in whole after each run; README \"Serving copy for BI tools\".",
 )
 def serving_marts(context: AssetExecutionContext) -> MaterializeResult:
-    with targets.readable_warehouse(["marts.*"]) as readable:
-        publication = serving.publish(readable, settings.serving_dir())
+    with readable_warehouse(["marts.*"]) as readable:
+        publication = publish(readable, settings.serving_dir())
     context.log.info(f"Published {len(publication.row_counts)} marts to {settings.serving_dir()}")
     return MaterializeResult(metadata={"directory": str(settings.serving_dir()), "pii": publication.pii,
                                        "marts": len(publication.row_counts),

@@ -1,60 +1,19 @@
-"""`dwell` command line: the README's main job and its parts."""
+"""`dwell` command line: the README's main job and its parts. Argument parsing and printing; the work is done by
+main_command.py (run), summary.py, retraction.py and engines/landing_copy.py.
 
-from __future__ import annotations
+A command that needs Dagster or dbt imports them when it runs: they take seconds to import, which `dwell retract`
+and, on duckdb, `dwell summary` do without."""
 
 import argparse
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from orchestration import landing, sample_data, settings
+from orchestration import landing, settings
 from orchestration.errors import DwellError
-from orchestration.run_log import RunLog
-
-if TYPE_CHECKING:
-    from dagster import DagsterInstance
-
-    from orchestration.build_plan import Plan
-
-
-def dagster_instance():
-    """The project's Dagster instance (dagster_home/), so `dagster dev` shows what the command materialized."""
-    from dagster import DagsterInstance
-
-    os.environ.setdefault("DAGSTER_HOME", str(settings.PROJECT_DIR / "dagster_home"))
-    return DagsterInstance.get()
-
-
-def prepare_manifest() -> None:
-    """dagster-dbt reads target/manifest.json when the definitions load. The runs start from this parse's partial
-    parse file, and dbt parses the whole project anew (some 10 s) when its profile or its --target differs from theirs:
-    so the parse sees the warehouse path of the runs (their private copy, orchestration/warehouse.py) and names the
-    target as the Dagster resource does."""
-    from orchestration.dbt_invoke import run_dbt
-    from orchestration.warehouse import run_environment
-
-    with settings.environment(run_environment()):
-        # With the runs' vars too: a parse under other vars would make the first run parse the whole project again.
-        run_dbt(["parse", "--quiet", "--target", settings.dbt_target()], settings.dbt_vars())
-
-
-def build(instance: DagsterInstance, planned: Plan, full_refresh: bool) -> Path:
-    """Run the planned Dagster jobs, with their output in a log file; return its path."""
-    settings.duckdb_path().parent.mkdir(parents=True, exist_ok=True)
-    log = RunLog(settings.log_dir())
-    try:
-        with log:
-            log.note("dbt parse")
-            prepare_manifest()
-            log.note("loading the Dagster definitions")
-            # Imported here: loading the definitions needs dbt's manifest, and their warnings belong in the log.
-            from orchestration.pipeline import run_plan
-
-            run_plan(instance, planned, full_refresh, log)
-    except DwellError as error:
-        raise DwellError(f"{error}\nfull log: {log.path}") from error
-    return log.path
+from orchestration.retraction import retract
+from orchestration.sample_data import generate_sample
+from orchestration.summary import summarize
 
 
 def command_run(args: argparse.Namespace) -> None:
@@ -62,42 +21,39 @@ def command_run(args: argparse.Namespace) -> None:
     if landing.event_files(landing_dir):
         print(f"Using the events already in {landing_dir}")
     else:
-        summary = sample_data.generate_sample(landing_dir, users=args.users, days=args.days, seed=args.seed)
+        summary = generate_sample(landing_dir, users=args.users, days=args.days, seed=args.seed)
         print(f"Generated {summary.events_written:,} sample events into {landing_dir}")
     settings.pin_paths()
-    from orchestration import build_plan
+    from orchestration import build_plan, main_command
 
-    with dagster_instance() as instance:
+    with main_command.dagster_instance() as instance:
         planned = build_plan.plan(instance, args.full_refresh)
         if planned.builds_nothing:
             print(f"Nothing new landed since the last run ({build_plan.last_build(instance).finished_at}): "
                   "no event or dimension file, rule or code changed, so nothing was built.")
             log_path = None
         else:
-            log_path = build(instance, planned, args.full_refresh)
+            log_path = main_command.build(instance, planned, args.full_refresh)
     command_summary(args)
     if log_path:
         print(f"full log: {log_path}")
 
 
 def command_summary(_: argparse.Namespace) -> None:
-    from orchestration.summary import summarize
-    from orchestration.targets import readable_warehouse
+    from orchestration.engines.reading import readable_warehouse
 
     with readable_warehouse(["staging.stg_landed_events", "marts.fct_sessions"]) as readable:
         print(summarize(readable).render())
 
 
 def command_retract(args: argparse.Namespace) -> None:
-    from orchestration.retraction import retract
-
     for path in args.paths:
         moved = retract(settings.landing_dir(), Path(path))
         print(f"Retracted {path}: moved to {moved}; the next run takes back the rows it loaded.")
 
 
 def command_copy_landing(args: argparse.Namespace) -> None:
-    from orchestration.landing_copy import copy_landing, spark_landing_dir
+    from orchestration.engines.landing_copy import copy_landing, spark_landing_dir
 
     settings.pin_paths()
     copied = copy_landing(args.target)
@@ -135,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     copy_landing.set_defaults(handler=command_copy_landing)
 
-    from orchestration.web.commands import add_commands
+    from orchestration.serving.web.commands import add_commands
 
     add_commands(commands)
 

@@ -1,5 +1,7 @@
 """The Dagster code location: `dagster dev` from the repository root loads this module (pyproject [tool.dagster])."""
 
+import os
+
 from dagster import Definitions, in_process_executor
 
 from orchestration.assets import (
@@ -15,6 +17,13 @@ from orchestration.jobs import JOBS_IN_ORDER
 from orchestration.resources import dbt_resource
 from orchestration.schedules import daily_schedule
 from orchestration.sensors import dimension_files_sensor, landing_sensor, lifetime_after_upstream_sensor
+from orchestration.settings import pin_paths
+
+# dbt runs in its own process and working directory: give it absolute paths.
+pin_paths()
+# A test that reads a model of a later run (fct_sessions -> dim_users) runs with that later run, where all its
+# parents are built or upstream; dbt's default, eager, would run it too early.
+os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
 
 defs = Definitions(
     assets=[landed_events, landed_dimensions, dwell_reference_models, dwell_daily_models, dwell_lifetime_models,

@@ -1,6 +1,6 @@
 """The landing directory as the orchestrator sees it: which files are there, which of them the event reader takes,
 and which event dates they hold. The dbt reader (macros/landing.sql) takes the same files: it asks this module,
-through SQL functions of orchestration/duckdb_functions.py."""
+through SQL functions of orchestration/engines/duckdb_functions.py."""
 
 import gzip
 import hashlib
@@ -73,7 +73,7 @@ def json_layout(path: str) -> str:
                 if not head:
                     return "lines"
     except (OSError, EOFError):
-        # A gzip file cut short or corrupt: the file check reports it (duckdb_functions.event_file_error).
+        # A gzip file cut short or corrupt: the file check reports it (engines/duckdb_functions.py, event_file_error).
         return "lines"
 
 

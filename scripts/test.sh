@@ -14,7 +14,7 @@ if ! command -v chromium >/dev/null 2>&1; then
         exit 1
     fi
 fi
-# The postgres target's tests (tests/test_postgres.py) run against a private server on loopback, stopped on exit.
+# The postgres target's tests (tests/engines/) run against a private server on loopback, stopped on exit.
 if ! ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then
     if [ "$(id -u)" -eq 0 ]; then
         bash scripts/postgres.sh install

@@ -1,5 +1,5 @@
 {#- The landing directory copied for an engine that cannot read it (Postgres, Spark; README "Other engines"):
-    orchestration/landing_copy.py runs dwell_export_landing on a scratch DuckDB database, which reads the directory with
+    orchestration/engines/landing_copy.py runs dwell_export_landing on a scratch DuckDB database, which reads the directory with
     the DuckDB readers (landing_reader.sql, dimensions.sql, retractions.sql), and copies what it writes into the
     engine's landing tables; the default__ readers then read those tables, so the engine reads what DuckDB would have
     read, file errors and non-text columns included. -#}
@@ -48,7 +48,7 @@
 {% endmacro %}
 
 {#- The spark target's landing tables: Parquet tables on the files `dwell copy-landing` writes under
-    DWELL_SPARK_DIR/landing (orchestration/landing_copy.py), one folder per table. Declared with their columns, so
+    DWELL_SPARK_DIR/landing (orchestration/engines/landing_copy.py), one folder per table. Declared with their columns, so
     they read as empty before the first copy, as the duckdb target reads an empty landing directory; refreshed before
     every run, since Spark keeps a table's file list and a copy adds and replaces files. -#}
 {% macro dwell_spark_landing_tables() -%}

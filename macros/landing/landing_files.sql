@@ -1,6 +1,6 @@
 {#- The files under <landing>/events/ and which of them the event reader takes (README "Event files"). Which names
     it takes is defined once, in orchestration/landing.py, and asked through the SQL function dwell_landed_file
-    (orchestration/duckdb_functions.py). -#}
+    (orchestration/engines/duckdb_functions.py). -#}
 
 {#- A query of every file under <landing>/events/ at any depth but the files in flight (hidden, *.tmp, *.partial):
     source_file, source_file_size, source_file_modified_at, source_format (parquet or json; null for a file the

@@ -1,7 +1,7 @@
 {#- Reading the JSON event files (README "Event files"). DuckDB's reader is fast, but a line it cannot parse comes
     out as a row of nulls, without its text or line number; and it rejects a byte-order mark at the start of a file
     it splits among its threads, which it does to a file read alone. The JSON-lines files where it gives such a row
-    are read again line by line (dwell_event_file_lines, orchestration/duckdb_functions.py), and only those: every
+    are read again line by line (dwell_event_file_lines, orchestration/engines/duckdb_functions.py), and only those: every
     other file stays on the fast path. -#}
 
 {#- Contract column -> the type the JSON readers read it as. Text columns are read as JSON values, so that a number,

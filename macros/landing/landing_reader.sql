@@ -127,7 +127,7 @@
 
 {#- The event files not yet in already_loaded, as rows with source_file, source_file_size, modified_us,
     source_format, compression, json_layout (dwell_json_layout: `lines`, or `array` for a .json file holding a JSON
-    array) and file_error. file_error (dwell_event_file_error, orchestration/duckdb_functions.py) is null for a file
+    array) and file_error. file_error (dwell_event_file_error, orchestration/engines/duckdb_functions.py) is null for a file
     that reads whole, else why not: an empty, truncated, corrupt or foreign Parquet file, a gzip file cut short, or a
     JSON array that does not parse, is reported instead of failing the load or loading part of it. -#}
 {% macro duckdb__dwell_files_to_load(already_loaded) -%}

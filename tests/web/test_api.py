@@ -1,5 +1,5 @@
 """The API's numbers equal the marts for the same filters, and the activity report equals the dbt macro
-dwell_activity_report (run with `dbt show --inline`) for several argument sets."""
+dwell_activity_report (compiled with `dbt compile --inline`) for several argument sets."""
 
 from __future__ import annotations
 
@@ -9,10 +9,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from orchestration.dbt_invoke import run_dbt
-from tests.web.conftest import WEB_GROUP, admin_headers, org_headers
-
-pytestmark = pytest.mark.xdist_group(WEB_GROUP)
+from helpers import admin_headers, org_headers
 
 # Argument sets for which the macro's buckets follow its documented definition.
 MACRO_CASES = [
@@ -26,7 +23,7 @@ MACRO_CASES = [
 ]
 # The macro builds its buckets with dbt.date_spine, which counts calendar boundaries (dbt-duckdb's datediff): when
 # the last, partial bucket starts after fewer boundaries than units, the macro merges it into the one before,
-# against its own documentation (docs/sessionization.md) and orchestration/activity.py. The API follows the
+# against its own documentation (docs/sessionization.md). The API follows the
 # documented definition; these cases show the macro's difference until the macro is fixed.
 MACRO_DIVERGENT_CASES = [
     ("2026-09-28", "2026-10-07", "1 week", "any", None),
@@ -41,7 +38,8 @@ def activity_url(start, end, interval, category, org=None):
 
 
 def macro_reports(sample, cases) -> list[dict]:
-    """dwell_activity_report for every case, from one `dbt show --inline` run against the sample's warehouse."""
+    """dwell_activity_report for every case, compiled in one `dbt compile --inline` (as tests/dbt/test_activity.py
+    does) and run on the sample's warehouse, which serving copy A was published from."""
     parts = []
     for index, (start, end, interval, category, org) in enumerate(cases):
         organization = "" if org is None else f", organization_id='{sample.organizations[org]}'"
@@ -49,14 +47,10 @@ def macro_reports(sample, cases) -> list[dict]:
             f"select {index} as case_id, is_total, cast(bucket_start as varchar) as bucket_start, user_id, "
             f"cast(round(active_seconds * 1000000) as bigint) as active_us, event_count "
             f"from ({{{{ dwell_activity_report('{start}', '{end}', '{interval}', '{category}'{organization}) }}}}) as r")
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in sample.environment().items():
-            patch.setenv(name, value)
-        result = run_dbt(["show", "--quiet", "--inline", "\nunion all\n".join(parts), "--limit", "1000000",
-                          "--target-path", str(sample.target)])
-    table = result.result.results[0].agate_table
+    result = sample.warehouse.dbt(["compile", "--quiet", "--inline", "\nunion all\n".join(parts)])
+    rows = sample.warehouse.records(result.result.results[0].node.compiled_code)
     reports = [{"buckets": defaultdict(dict), "totals": {}} for _ in cases]
-    for row in table.rows:
+    for row in rows:
         report = reports[int(row["case_id"])]
         value = (int(row["active_us"]), int(row["event_count"]))
         if row["is_total"]:

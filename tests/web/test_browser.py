@@ -18,9 +18,6 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from orchestration.settings import PROJECT_DIR
-from tests.web.conftest import WEB_GROUP
-
-pytestmark = pytest.mark.xdist_group(WEB_GROUP)
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = PROJECT_DIR / "test-artifacts"

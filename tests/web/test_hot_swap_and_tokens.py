@@ -17,10 +17,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from orchestration.web.app import create_app
-from tests.web.conftest import WEB_GROUP, admin_headers, org_headers
-
-pytestmark = pytest.mark.xdist_group(WEB_GROUP)
+from orchestration.serving.web.app import create_app
+from helpers import admin_headers, org_headers
 
 URLS = ["/api/board?start=2026-10-01&end=2026-10-12", "/api/sessions?limit=1000", "/api/users?limit=1000",
         "/api/private/metrics/activity?start=2026-10-01T00:00:00Z&end=2026-10-12T00:00:00Z&category=any&interval=1%20week"]

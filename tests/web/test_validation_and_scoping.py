@@ -8,9 +8,7 @@ import json
 
 import pytest
 
-from tests.web.conftest import WEB_GROUP, admin_headers, org_headers
-
-pytestmark = pytest.mark.xdist_group(WEB_GROUP)
+from helpers import admin_headers, org_headers
 
 ACTIVITY = "/api/private/metrics/activity?start=2026-10-01T00:00:00Z&end=2026-10-08T00:00:00Z&category=any&interval=1%20day"
 

@@ -1,0 +1,5 @@
+import sys
+
+from orchestration.sample_data.command import main
+
+sys.exit(main())
