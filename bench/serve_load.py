@@ -1,5 +1,6 @@
 """`dwell serve` under load (bench/README.md, `harness.py --only-serve`): 16 concurrent clients over loopback for 60 s
-across the API's endpoints, while a new serving copy is published in the middle (publish() starts at 15% of the time; its rename lands mid-run at 10M).
+across the API's endpoints, while a new serving copy is published in the middle (publish() starts at 15% of the time;
+when its rename lands late, the load goes on for a quarter of its length past the rename).
 
 Setup (untimed, kept in <workdir>/serve and reused by the next run with the same sample arguments):
 
@@ -44,6 +45,7 @@ from orchestration.sample_data import generate_sample
 CLIENTS = 16
 DURATION_SECONDS = 60.0
 PUBLISH_AT = 0.15
+AFTER_RENAME = 0.25
 RESULTS_HEADING = "## `dwell serve` under load"
 
 
@@ -161,16 +163,19 @@ class Call:
 SESSIONS = 300
 
 
-def calls(reference: Path, organization: str) -> list[Call]:
+def calls(reference: Path, organization: str, other: Path) -> list[Call]:
     """The requests the clients send, from what copy A holds: a month of activity by week (all users, one
     organization, ide), the other endpoints with realistic filters, each followed by one of SESSIONS sessions with
-    their events (sessions of every week, most of them seen once or twice in a run)."""
+    their events (sessions of every week, most of them seen once or twice in a run), sessions that copy B (other)
+    holds too: one that the new day changed has another id there, and asking for it after the swap is a 404."""
     with duckdb.connect(str(reference / "dwell.duckdb"), read_only=True) as con:
+        con.execute(f"attach '{other / 'dwell.duckdb'}' as other_copy (read_only)")
         newest = con.execute("select max(session_date) from marts.fct_sessions").fetchone()[0]
         month_start = (newest - datetime.timedelta(days=40)).replace(day=1)
         next_month = (month_start + datetime.timedelta(days=32)).replace(day=1)
         sessions = [row[0] for row in con.execute(
-            "select session_id from marts.fct_sessions where session_date < ? order by hash(session_id) limit ?",
+            "select session_id from marts.fct_sessions where session_date < ? "
+            "and session_id in (select session_id from other_copy.marts.fct_sessions) order by hash(session_id) limit ?",
             [newest - datetime.timedelta(days=2), SESSIONS]).fetchall()]
         company = con.execute("select company from marts.dim_users where company is not null "
                               "group by 1 order by count(*) desc limit 1").fetchone()[0]
@@ -216,7 +221,7 @@ def expected_answers(reference: Path, tokens_file: Path, tokens: dict[str, str],
     """Each call's (status, body) from one reference copy, through the application in-process."""
     from fastapi.testclient import TestClient
 
-    from orchestration.web.app import create_app
+    from orchestration.serving.web.app import create_app
 
     answers = {}
     with TestClient(create_app(reference, tokens_file)) as client:
@@ -246,6 +251,8 @@ class Load:
     errors: list[str] = field(default_factory=list)
     calls: list = field(default_factory=list)
     published: tuple[float, float] | None = None
+    deadline: float = 0.0  # when the clients stop (time.perf_counter())
+    seconds: float = 0.0  # how long they ran
 
 
 def free_port() -> int:
@@ -262,11 +269,11 @@ def put_in_place(source: Path, served: Path) -> None:
 
 
 def client_loop(port: int, offset: int, requests: list[Call], tokens: dict[str, str], expected: dict,
-                deadline: float, load: Load, lock: threading.Lock) -> None:
+                load: Load, lock: threading.Lock) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     index = offset
     local: list[Sample] = []
-    while time.perf_counter() < deadline:
+    while time.perf_counter() < load.deadline:
         call = requests[index % len(requests)]
         index += 1
         headers = {"Session-Token": tokens[call.token], "Content-Type": "application/json"}
@@ -300,7 +307,7 @@ def client_loop(port: int, offset: int, requests: list[Call], tokens: dict[str, 
 
 def run_load(work: ServeWork, args: argparse.Namespace, info: dict) -> tuple[Load, list[Call]]:
     from orchestration.serving.snapshot import publish
-    from orchestration.web.tokens import TokenStore
+    from orchestration.serving.web.tokens import TokenStore
 
     tokens_file = work.root / "tokens.json"
     tokens_file.unlink(missing_ok=True)
@@ -309,7 +316,7 @@ def run_load(work: ServeWork, args: argparse.Namespace, info: dict) -> tuple[Loa
         organization = con.execute("select organization_id from marts.dim_users where organization_id is not null "
                                    "group by 1 order by count(*) desc limit 1").fetchone()[0]
     tokens = {"admin": store.create("bench-admin", None, True), "org": store.create("bench-org", organization, False)}
-    requests = calls(work.reference("a"), organization)
+    requests = calls(work.reference("a"), organization, work.reference("b"))
     print(f"expected answers of {len(dict.fromkeys(requests))} distinct requests from copies A and B (in-process)",
           flush=True)
     expected = {name: expected_answers(work.reference(name), tokens_file, tokens, requests) for name in ("a", "b")}
@@ -350,9 +357,9 @@ def run_load(work: ServeWork, args: argparse.Namespace, info: dict) -> tuple[Loa
               f"{args.serve_workers} server process(es); publishing copy B from {PUBLISH_AT:.0%} of the time", flush=True)
         lock = threading.Lock()
         began = time.perf_counter()
-        end = began + args.serve_seconds
-        clients = [threading.Thread(target=client_loop, args=(port, offset * 7, requests, tokens, expected, end, load,
-                                                             lock)) for offset in range(args.serve_clients)]
+        load.deadline = began + args.serve_seconds
+        clients = [threading.Thread(target=client_loop, args=(port, offset * 7, requests, tokens, expected, load, lock))
+                   for offset in range(args.serve_clients)]
         for client in clients:
             client.start()
         # Publishing 10M events' marts takes tens of seconds under the load: it starts early so that its rename
@@ -362,8 +369,12 @@ def run_load(work: ServeWork, args: argparse.Namespace, info: dict) -> tuple[Loa
         publish(work.copy_warehouse("b"), work.served)
         load.published = (publish_began, time.perf_counter() - began)
         print(f"  copy B published from {load.published[0]:.1f} s to {load.published[1]:.1f} s", flush=True)
+        # The rename must land inside the load, with copy B served after it: when publishing took longer than
+        # planned, the load goes on for AFTER_RENAME of its length past the rename.
+        load.deadline = max(load.deadline, time.perf_counter() + args.serve_seconds * AFTER_RENAME)
         for client in clients:
             client.join()
+        load.seconds = time.perf_counter() - began
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
@@ -398,11 +409,11 @@ def results_lines(load: Load, args: argparse.Namespace, info: dict, command: str
              f"users, seed {args.seed}; copy A: every day but the last, copy B: one more day "
              f"({info['counted_events_b']:,} counted events in fct_session_events)",
              f"- load: {args.serve_clients} concurrent clients (threads with keep-alive connections, in the "
-             f"benchmark's process) over loopback for {args.serve_seconds:.0f} s against `dwell serve --workers "
+             f"benchmark's process) over loopback for {load.seconds:.0f} s against `dwell serve --workers "
              f"{args.serve_workers}`; {len(dict.fromkeys(load.calls)):,} distinct requests, {SESSIONS} of them sessions"
              + (f"; copy B published by orchestration.serving.snapshot.publish from {load.published[0]:.1f} s to "
                 f"{load.published[1]:.1f} s (its rename)" if load.published else ""),
-             f"- answered: {len(load.samples):,} ({len(load.samples) / args.serve_seconds:,.0f}/s); errors: "
+             f"- answered: {len(load.samples):,} ({len(load.samples) / load.seconds:,.0f}/s); errors: "
              f"{len(load.errors)}; answers from a half-published copy (equal to neither copy's expected answer): "
              f"{sum(sample.copy is None for sample in load.samples)}; from copy A: "
              f"{sum(sample.copy == 'a' for sample in load.samples):,}, from copy B: "
