@@ -19,8 +19,6 @@ from orchestration.serving.web.params import (
 )
 from orchestration.serving.web.snapshot import Reader
 
-NS_PER_US = 1000
-
 
 @dataclass(frozen=True)
 class Scope:
@@ -60,10 +58,6 @@ def _iso(value) -> str | None:
 
 def _jsonable(row: dict) -> dict:
     return {key: (_iso(value) if isinstance(value, (datetime, date)) else value) for key, value in row.items()}
-
-
-def _rfc3339_day(day: date) -> str:
-    return f"{day.isoformat()}T00:00:00Z"
 
 
 # --- Activity: Coder's /api/private/metrics/activity ------------------------------------------------------------

@@ -22,10 +22,10 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from orchestration.serving.snapshot import SNAPSHOT_FILE
 from orchestration.settings import PROJECT_DIR, dbt_vars
 from orchestration.serving.web.params import ApiError
 
-SNAPSHOT_FILE = "dwell.duckdb"
 CATALOG = "serving"
 _OPEN_ATTEMPTS = 5
 CACHE_VARIABLE = "DWELL_SERVE_CACHE_MB"
