@@ -251,7 +251,8 @@ class Load:
     errors: list[str] = field(default_factory=list)
     calls: list = field(default_factory=list)
     published: tuple[float, float] | None = None
-    deadline: float = 0.0  # when the clients stop (time.perf_counter())
+    deadline: float = 0.0  # when the clients stop (time.perf_counter()), once publishing is over
+    published_done: bool = False
     seconds: float = 0.0  # how long they ran
 
 
@@ -273,7 +274,7 @@ def client_loop(port: int, offset: int, requests: list[Call], tokens: dict[str, 
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     index = offset
     local: list[Sample] = []
-    while time.perf_counter() < load.deadline:
+    while not (load.published_done and time.perf_counter() >= load.deadline):
         call = requests[index % len(requests)]
         index += 1
         headers = {"Session-Token": tokens[call.token], "Content-Type": "application/json"}
@@ -364,14 +365,17 @@ def run_load(work: ServeWork, args: argparse.Namespace, info: dict) -> tuple[Loa
             client.start()
         # Publishing 10M events' marts takes tens of seconds under the load: it starts early so that its rename
         # lands in the middle of the run.
-        time.sleep(args.serve_seconds * PUBLISH_AT)
-        publish_began = time.perf_counter() - began
-        publish(work.copy_warehouse("b"), work.served)
-        load.published = (publish_began, time.perf_counter() - began)
-        print(f"  copy B published from {load.published[0]:.1f} s to {load.published[1]:.1f} s", flush=True)
-        # The rename must land inside the load, with copy B served after it: when publishing took longer than
-        # planned, the load goes on for AFTER_RENAME of its length past the rename.
-        load.deadline = max(load.deadline, time.perf_counter() + args.serve_seconds * AFTER_RENAME)
+        try:
+            time.sleep(args.serve_seconds * PUBLISH_AT)
+            publish_began = time.perf_counter() - began
+            publish(work.copy_warehouse("b"), work.served)
+            load.published = (publish_began, time.perf_counter() - began)
+            print(f"  copy B published from {load.published[0]:.1f} s to {load.published[1]:.1f} s", flush=True)
+            # The rename must land inside the load, with copy B served after it: the clients run until publishing
+            # is over, and when it took longer than planned, for AFTER_RENAME of the load's length past the rename.
+            load.deadline = max(load.deadline, time.perf_counter() + args.serve_seconds * AFTER_RENAME)
+        finally:
+            load.published_done = True
         for client in clients:
             client.join()
         load.seconds = time.perf_counter() - began
