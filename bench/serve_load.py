@@ -1,6 +1,6 @@
 """`dwell serve` under load (bench/README.md, `harness.py --only-serve`): 16 concurrent clients over loopback for 60 s
 across the API's endpoints, while a new serving copy is published in the middle (publish() starts at 15% of the time;
-when its rename lands late, the load goes on for a quarter of its length past the rename).
+the clients run until the later of the load's length and a quarter of it past the rename).
 
 Setup (untimed, kept in <workdir>/serve and reused by the next run with the same sample arguments):
 
