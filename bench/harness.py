@@ -32,6 +32,7 @@ import yaml
 import incremental_cost
 import main_command
 import peers
+import serve_load
 from incremental_cost import (
     REPO_ROOT,
     complete_sample_args,
@@ -99,6 +100,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--smoke", action="store_true", help="tiny and fast, results in the workdir: keeps it working")
     parser.add_argument("--only-main-command", action="store_true",
                         help="time only `dwell run` (nothing new, 100 new events) and put its rows into --results")
+    parser.add_argument("--only-serve", action="store_true",
+                        help="only `dwell serve` under load (bench/serve_load.py): its section of --results")
+    parser.add_argument("--serve-clients", type=int, default=serve_load.CLIENTS, help="concurrent clients (16)")
+    parser.add_argument("--serve-seconds", type=float, default=serve_load.DURATION_SECONDS,
+                        help="length of the load in seconds (60)")
+    parser.add_argument("--serve-workers", type=int, default=2, help="`dwell serve --workers` (2)")
+    parser.add_argument("--serve-cache-mb", type=float, default=256,
+                        help="`dwell serve --cache-mb`: answers kept per publication (256; 0: none)")
     parser.add_argument("--dbt-child", help=argparse.SUPPRESS)
     parser.add_argument("--main-command-child", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -288,7 +297,8 @@ def write_results(args: argparse.Namespace, machine: list[tuple[str, str]], gene
         "",
     ])
     args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(text)
+    kept = serve_load.section_of(args.results)
+    args.results.write_text(text + ("\n" + kept if kept else ""))
     return text
 
 
@@ -322,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.main_command_child:
         main_command.run_child(args.main_command_child)
         return 0
+    if args.only_serve:
+        return serve_load.main(args)
     machine = machine_description()
     fingerprint = project_fingerprint()
     work = Workdir(args.workdir)

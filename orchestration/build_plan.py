@@ -28,7 +28,7 @@ PROJECT_SOURCES = ("models", "macros", "seeds", "dbt_tests", "orchestration", "d
 PROJECT_SUFFIXES = (".sql", ".yml", ".yaml", ".csv", ".py")
 # Settings that only say which run this is, or how fast it goes.
 SETTINGS_IGNORED = (partitions.WINDOW_START_VARIABLE, partitions.WINDOW_END_VARIABLE, "DWELL_DBT_THREADS",
-                    "DWELL_DUCKDB_MEMORY_LIMIT", "DWELL_LOG_DIR")
+                    "DWELL_DUCKDB_MEMORY_LIMIT", "DWELL_LOG_DIR", "DWELL_DATA_TEST_SWEEP_CRON")
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     copy_landing.set_defaults(handler=command_copy_landing)
 
+    from orchestration.serving.web.commands import add_commands
+
+    add_commands(commands)
+
     args = parser.parse_args(argv)
     try:
         args.handler(args)

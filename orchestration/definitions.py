@@ -13,6 +13,7 @@ from orchestration.assets import (
     serving_marts,
     session_alert_webhook,
 )
+from orchestration.data_test_sweep import data_test_sweep_schedule, dwell_data_test_sweep_job
 from orchestration.jobs import JOBS_IN_ORDER
 from orchestration.resources import dbt_resource
 from orchestration.schedules import daily_schedule
@@ -28,8 +29,8 @@ os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
 defs = Definitions(
     assets=[landed_events, landed_dimensions, dwell_reference_models, dwell_daily_models, dwell_lifetime_models,
             session_alert_webhook, serving_marts],
-    jobs=list(JOBS_IN_ORDER),
-    schedules=[daily_schedule],
+    jobs=[*JOBS_IN_ORDER, dwell_data_test_sweep_job],
+    schedules=[daily_schedule, data_test_sweep_schedule],
     sensors=[landing_sensor, dimension_files_sensor, lifetime_after_upstream_sensor],
     resources={"dbt": dbt_resource},
     # A job's steps run one after another anyway (each needs the one before it); in the run's own process each step

@@ -1,5 +1,5 @@
 """The suite's fixtures and its scheduling. Tests live in folders by layer (unit/, dbt/, incremental/, orchestration/,
-engines/, ui/, bench/); what they share is in tests/helpers.py."""
+engines/, ui/, bench/, web/); what they share is in tests/helpers.py."""
 
 import fcntl
 import os
@@ -32,6 +32,9 @@ SERIAL_GROUPS: dict[str, list[str]] = {
         "test_period_reports.py::test_period_reports_dims_and_memberships_match_pandas",
         "test_session_metrics.py::test_session_metrics_match_pandas_on_generated_data",
     ],
+    # dwell serve's tests (tests/web) share one built sample per worker (tests/web/conftest.py): on one worker, it is
+    # built once.
+    "web": ["test_api.py", "test_browser.py", "test_hot_swap_and_tokens.py", "test_validation_and_scoping.py"],
 }
 
 # Files of long tests outside the groups (a Spark JVM, a Postgres server, Dagster in processes of their own, a

@@ -1,6 +1,7 @@
 """What the tests share: a warehouse of their own built with the real dbt project, landed-event builders and
 writers, the sample's files landed by arrival day, random event streams that hit every sessionization boundary,
-table comparisons, and a webhook that records what it receives. No test module imports another; they import this
+table comparisons, a webhook that records what it receives, and dwell serve's sample with its serving copies and
+tokens. No test module imports another; they import this
 one (and tests/reference_sessions.py, the independent statement of the sessionization rules)."""
 
 import gzip
@@ -433,6 +434,81 @@ def arrival_batches(rng: random.Random, events: list[Event], batches: int) -> li
     for batch, row in rows:
         by_batch[batch].append(row)
     return by_batch
+
+
+# --- dwell serve (tests/web) --------------------------------------------------------------------------------------
+
+@dataclass
+class ServeSample:
+    """A built warehouse published as serving copy A, and copy B: the same with the newest day's sessions removed and
+    one user renamed, for the hot-swap tests. Tokens: an admin's and one per organization."""
+
+    warehouse: Warehouse
+    serving_a: Path
+    serving_b: Path
+    tokens_file: Path
+    admin: str
+    org_tokens: dict[str, str]
+
+    @property
+    def organizations(self) -> list[str]:
+        return sorted(self.org_tokens)
+
+    def environment(self) -> dict[str, str]:
+        return {**self.warehouse.settings(), "DWELL_SERVING_DIR": str(self.serving_a),
+                "DWELL_TOKENS_FILE": str(self.tokens_file)}
+
+    def marts(self, sql: str, parameters=None, copy: str = "a") -> list[dict[str, Any]]:
+        """Rows of a serving copy's marts, straight from DuckDB (what the API must agree with)."""
+        path = (self.serving_a if copy == "a" else self.serving_b) / "dwell.duckdb"
+        with duckdb.connect(str(path), read_only=True) as con:
+            relation = con.execute(sql, parameters or [])
+            columns = [column[0] for column in relation.description]
+            return [dict(zip(columns, row)) for row in relation.fetchall()]
+
+
+def build_serve_sample(root: Path) -> ServeSample:
+    """The bundled generator's sample (36 users in 3 organizations, 8 days) built and published under root."""
+    from orchestration.serving.snapshot import publish
+    from orchestration.serving.web.tokens import TokenStore
+
+    warehouse = Warehouse(landing=root / "landing", path=root / "warehouse" / "web.duckdb", targets=root)
+    warehouse.landing.mkdir(parents=True)
+    warehouse.path.parent.mkdir()
+    serving_a, serving_b = root / "serving", root / "serving-b"
+    generate_sample(warehouse.landing, users=36, days=8, seed=39)
+    warehouse.build()
+    publish(warehouse.path, serving_a)
+    # Copy B: the tests put it in place with a rename, as publish() does.
+    serving_b.mkdir()
+    shutil.copy2(serving_a / "dwell.duckdb", serving_b / "dwell.duckdb")
+    with duckdb.connect(str(serving_b / "dwell.duckdb")) as con:
+        newest = con.execute("select max(session_date) from marts.fct_sessions").fetchone()[0]
+        for table in ["fct_sessions", "fct_session_events", "fct_micro_sessions", "fct_workspace_sessions"]:
+            con.execute(f"delete from marts.{table} where session_date = ?", [newest])
+        con.execute("delete from marts.fct_user_activity_daily where activity_date = ?", [newest])
+        con.execute("delete from marts.rpt_daily_sessions where day = ?", [newest])
+        con.execute("update marts.dim_users set first_name = 'Renamed' where user_id = "
+                    "(select min(user_id) from marts.dim_users)")
+    tokens_file = root / "secrets" / "tokens.json"
+    store = TokenStore(tokens_file)
+    with duckdb.connect(str(serving_a / "dwell.duckdb"), read_only=True) as con:
+        organizations = [row[0] for row in con.execute(
+            "select distinct organization_id from marts.dim_users where organization_id is not null order by 1"
+        ).fetchall()]
+    assert len(organizations) >= 3, organizations
+    admin = store.create("admin", None, True)
+    org_tokens = {organization: store.create(f"org-{index}", organization, False)
+                  for index, organization in enumerate(organizations)}
+    return ServeSample(warehouse, serving_a, serving_b, tokens_file, admin, org_tokens)
+
+
+def admin_headers(sample: ServeSample) -> dict[str, str]:
+    return {"Session-Token": sample.admin}
+
+
+def org_headers(sample: ServeSample, organization: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {sample.org_tokens[organization]}"}
 
 
 # --- a webhook ---------------------------------------------------------------------------------------------------

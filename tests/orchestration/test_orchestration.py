@@ -102,7 +102,7 @@ def test_asset_graph_has_the_expected_keys_groups_partitions_and_checks():
     assert ("marts/dim_users", "assert_session_users_in_dim_users") in checks
     assert len(checks) >= 55
 
-    assert {schedule.name for schedule in defs.schedules} == {"dwell_daily_schedule"}
+    assert {schedule.name for schedule in defs.schedules} == {"dwell_daily_schedule", "dwell_data_test_sweep_schedule"}
     assert {sensor.name for sensor in defs.sensors} == {
         "dwell_landing_sensor", "dwell_dimension_files_sensor", "dwell_lifetime_after_upstream_sensor"}
 
