@@ -30,6 +30,7 @@ from orchestration.settings import environment
 from orchestration.engines.landing_copy import copy_landing_to_postgres
 from orchestration.engines.postgres import postgres_connection
 from orchestration.sample_data import generate_sample
+from orchestration.serving.snapshot import MANIFEST_FILE, PARQUET_DIR
 from reference_sessions import Event, Rules
 
 UTC = timezone.utc
@@ -177,6 +178,22 @@ def canonical_rows(rows: list[dict[str, Any]]) -> list[tuple]:
     the columns that name a run, so that two engines' results compare exactly, types included."""
     return sorted((tuple(sorted((name, value) for name, value in row.items() if name not in RUN_COLUMNS))
                    for row in rows), key=repr)
+
+
+def dwell_summary(output: str) -> str:
+    """The summary table a dwell command printed."""
+    return output[output.index("dwell warehouse summary"):]
+
+
+def published_marts(serving_dir: Path) -> dict[str, list[tuple]]:
+    """Every mart of a published serving copy, as canonical rows."""
+    manifest = json.loads((serving_dir / MANIFEST_FILE).read_text())
+    with duckdb.connect() as con:
+        marts = {}
+        for name in manifest["marts"]:
+            relation = con.sql(f"select * from read_parquet('{serving_dir / PARQUET_DIR / name}.parquet')")
+            marts[name] = canonical_rows([dict(zip(relation.columns, row)) for row in relation.fetchall()])
+    return marts
 
 
 def md5(*parts: str) -> str:

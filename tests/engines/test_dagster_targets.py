@@ -7,27 +7,24 @@ for the same statements. Then the dbt unit tests run on Spark. Each engine's run
 definitions load with that target (and where Spark's JVM ends with the run); the engines' processes run side by
 side, each with a warehouse, a serving directory, a webhook and a dbt target path of its own."""
 
-import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
-
 from helpers import (
     PostgresWarehouse,
     Warehouse,
     Webhook,
-    canonical_rows,
+    dwell_summary,
     land_moves,
+    published_marts,
     sample_without_its_last_day,
     spark_environment,
 )
 from orchestration.alerts.webhook import WEBHOOK_URL_VARIABLE
 from orchestration.dbt_invoke import dbt_executable
-from orchestration.serving.snapshot import MANIFEST_FILE, PARQUET_DIR
 from orchestration.settings import PROJECT_DIR
 
 ENGINES = ("duckdb", "postgres", "spark")
@@ -71,20 +68,6 @@ def finish(started: list[tuple[str, subprocess.Popen, Path]]) -> dict[str, str]:
     return outputs
 
 
-def summary(output: str) -> str:
-    return output[output.index("dwell warehouse summary"):]
-
-
-def published_marts(serving_dir: Path) -> dict[str, list[tuple]]:
-    manifest = json.loads((serving_dir / MANIFEST_FILE).read_text())
-    with duckdb.connect() as con:
-        marts = {}
-        for name in manifest["marts"]:
-            relation = con.sql(f"select * from read_parquet('{serving_dir / PARQUET_DIR / name}.parquet')")
-            marts[name] = canonical_rows([dict(zip(relation.columns, row)) for row in relation.fetchall()])
-    return marts
-
-
 def test_the_dagster_assets_on_postgres_and_spark_equal_duckdbs(
         postgres_warehouse: PostgresWarehouse, warehouse: Warehouse, tmp_path: Path):
     last_day = sample_without_its_last_day(warehouse, tmp_path)
@@ -105,7 +88,7 @@ def test_the_dagster_assets_on_postgres_and_spark_equal_duckdbs(
     try:
         first = finish([start(engine, run + (["deliver-again"] if engine == "spark" else []), environments[engine],
                               logs) for engine in ENGINES])
-        first_summaries = {engine: summary(output) for engine, output in first.items()}
+        first_summaries = {engine: dwell_summary(output) for engine, output in first.items()}
         first_duckdb_marts = published_marts(tmp_path / "serving-duckdb")
         first_duckdb_alerts = sorted(body["alert_id"] for body in webhooks["duckdb"].bodies)
         land_moves(last_day)
@@ -113,7 +96,7 @@ def test_the_dagster_assets_on_postgres_and_spark_equal_duckdbs(
                             "--profiles-dir", str(PROJECT_DIR), "--target-path", str(tmp_path / "spark-unit-tests")]
         second = finish([*(start(f"{engine}-2", run, environments[engine], logs) for engine in ("duckdb", "postgres")),
                          start("spark-unit-tests", spark_unit_tests, environments["spark"], logs)])
-        summaries = {engine: summary(second[f"{engine}-2"]) for engine in ("duckdb", "postgres")}
+        summaries = {engine: dwell_summary(second[f"{engine}-2"]) for engine in ("duckdb", "postgres")}
     finally:
         for webhook in webhooks.values():
             webhook.close()

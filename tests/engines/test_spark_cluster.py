@@ -26,10 +26,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from helpers import Warehouse, Webhook, canonical_rows, land_moves, sample_without_its_last_day, spark_environment
+from helpers import (Warehouse, Webhook, dwell_summary, land_moves, published_marts,
+                     sample_without_its_last_day, spark_environment)
 from orchestration.alerts.webhook import WEBHOOK_URL_VARIABLE
 from orchestration.dbt_invoke import dbt_executable
-from orchestration.serving.snapshot import MANIFEST_FILE, PARQUET_DIR
 from orchestration.settings import PROJECT_DIR
 
 SCRIPT = PROJECT_DIR / "scripts" / "spark-cluster.sh"
@@ -110,20 +110,6 @@ def finish(name: str, process: subprocess.Popen, logs: Path) -> str:
     return output
 
 
-def summary(output: str) -> str:
-    return output[output.index("dwell warehouse summary"):]
-
-
-def published_marts(serving_dir: Path) -> dict[str, list[tuple]]:
-    manifest = json.loads((serving_dir / MANIFEST_FILE).read_text())
-    with duckdb.connect() as con:
-        marts = {}
-        for name in manifest["marts"]:
-            relation = con.sql(f"select * from read_parquet('{serving_dir / PARQUET_DIR / name}.parquet')")
-            marts[name] = canonical_rows([dict(zip(relation.columns, row)) for row in relation.fetchall()])
-    return marts
-
-
 def late_events(warehouse: Warehouse, held_back: Path) -> list[tuple[Path, Path]]:
     """Copies of ten events of the sample's second day under new ids, received on its last day: they extend, merge or
     split that day's sessions. Held back beside the last day's files; returns their move into the landing dir."""
@@ -199,7 +185,7 @@ def test_the_warehouse_on_a_two_worker_cluster_through_thrift_survives_a_lost_wo
         for webhook in webhooks.values():
             webhook.close()
 
-    assert summary(outputs["spark_thrift"]) == summary(outputs["duckdb"])
+    assert dwell_summary(outputs["spark_thrift"]) == dwell_summary(outputs["duckdb"])
     delivered = {engine: sorted(body["alert_id"] for body in webhook.bodies) for engine, webhook in webhooks.items()}
     assert delivered["duckdb"] and delivered["spark_thrift"] == delivered["duckdb"]
     duckdb_marts = published_marts(tmp_path / "serving-duckdb")
