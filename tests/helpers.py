@@ -180,6 +180,17 @@ def canonical_rows(rows: list[dict[str, Any]]) -> list[tuple]:
                    for row in rows), key=repr)
 
 
+CHROMIUM = "/usr/bin/chromium"
+
+
+def launch_chromium(playwright):
+    """Debian's Chromium, headless, with nothing reaching out to the network on its own."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+              "--disable-background-networking", "--disable-component-update"])
+
+
 def dwell_summary(output: str) -> str:
     """The summary table a dwell command printed."""
     return output[output.index("dwell warehouse summary"):]

@@ -18,12 +18,12 @@ from dagster import DagsterInstance
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import sync_playwright
 
+from helpers import launch_chromium
 from orchestration import pipeline
 from orchestration.assets import dwell_daily_models
 from orchestration.sample_data import generate_sample
 from orchestration.settings import PROJECT_DIR
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = PROJECT_DIR / "test-artifacts"
 TERMINAL_BACKFILL_STATES = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
 
@@ -154,10 +154,7 @@ def test_backfills_through_the_ui_api_queue_and_the_asset_graph_shows_in_a_brows
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-                  "--disable-background-networking", "--disable-component-update"])
+        browser = launch_chromium(playwright)
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
             global_text = show(page, f"{dagster_dev}/asset-groups", "staging", "dagster_global_lineage.png")

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
+from helpers import launch_chromium
 from orchestration.settings import PROJECT_DIR
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = PROJECT_DIR / "test-artifacts"
 
 
@@ -84,10 +84,7 @@ def test_the_web_app_in_chromium(server, sample):
     errors: list[str] = []
     requests: list[str] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-                  "--disable-background-networking", "--disable-component-update"])
+        browser = launch_chromium(playwright)
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 1000})
             page.on("pageerror", lambda error: errors.append(str(error)))

@@ -44,6 +44,15 @@ class Scope:
         return [f"{column} = ${name}"]
 
 
+def _page(rows: list[dict], limit: int, cursor_of) -> tuple[list[dict], str | None]:
+    """A page of a keyset-paginated query that asked for limit + 1 rows: the first `limit`, and the cursor of the
+    next page (`cursor_of` the page's last row), or None when no row is left."""
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor(cursor_of(rows[-1]))
+
+
 def _where(conditions: list[str]) -> str:
     return ("where " + "\n    and ".join(conditions)) if conditions else ""
 
@@ -219,11 +228,7 @@ def sessions(reader: Reader, scope: Scope, *, user_id: str | None, workspace_id:
         order by session_start_at desc, session_id desc
         limit $limit
     """, parameters)
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor([last["session_start_at"].isoformat(), last["session_id"]])
+    rows, next_cursor = _page(rows, limit, lambda last: [last["session_start_at"].isoformat(), last["session_id"]])
     return {"sessions": [_jsonable(row) for row in rows], "next_cursor": next_cursor}
 
 
@@ -320,10 +325,7 @@ def users(reader: Reader, scope: Scope, *, email: str | None, name: str | None, 
         order by user_id
         limit $limit
     """, parameters)
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor([rows[-1]["user_id"]])
+    rows, next_cursor = _page(rows, limit, lambda last: [last["user_id"]])
     return {"users": [_jsonable(row) for row in rows], "next_cursor": next_cursor}
 
 
@@ -374,10 +376,7 @@ def workspaces(reader: Reader, scope: Scope, *, name: str | None, owner_user_id:
         order by workspace_id
         limit $limit
     """, parameters)
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor([rows[-1]["workspace_id"]])
+    rows, next_cursor = _page(rows, limit, lambda last: [last["workspace_id"]])
     return {"workspaces": [_jsonable(row) for row in rows], "next_cursor": next_cursor}
 
 
