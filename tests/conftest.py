@@ -38,9 +38,10 @@ SERIAL_GROUPS: dict[str, list[str]] = {
 }
 
 # Files of long tests outside the groups (a Spark JVM, a Postgres server, Dagster in processes of their own, a
-# browser), started first: a long test started last would leave the other worker idle at the end.
-LONG_TEST_FILES = ("test_spark_cluster.py", "test_dagster_targets.py", "test_spark.py", "test_faults.py",
-                   "test_dagster_ui.py", "test_bench_smoke.py", "test_postgres.py", "test_main_command.py")
+# browser), started first and in this order, longest first: a long test started last would leave the other worker
+# idle at the end.
+LONG_TEST_FILES = ("test_spark_cluster.py", "test_spark.py", "test_dagster_ui.py", "test_faults.py",
+                   "test_bench_smoke.py", "test_dagster_targets.py", "test_main_command.py", "test_postgres.py")
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
@@ -201,13 +202,17 @@ def serial_group(nodeid: str) -> str | None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Marks the SERIAL_GROUPS for pytest-xdist (whose own hook turns the marks into groups, hence tryfirst), and
-    puts the LONG_TEST_FILES first, then the groups."""
+    puts the LONG_TEST_FILES first, in their order, then the groups."""
     for item in items:
         group = serial_group(item.nodeid)
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
-    items.sort(key=lambda item: (item.nodeid.split("::", 1)[0].rsplit("/", 1)[-1] not in LONG_TEST_FILES,
-                                 item.get_closest_marker("xdist_group") is None))
+
+    def long_file_rank(item: pytest.Item) -> int:
+        file_name = item.nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+        return LONG_TEST_FILES.index(file_name) if file_name in LONG_TEST_FILES else len(LONG_TEST_FILES)
+
+    items.sort(key=lambda item: (long_file_rank(item), item.get_closest_marker("xdist_group") is None))
 
 
 def pytest_xdist_node_collection_finished(node, ids: list[str]) -> None:

@@ -25,8 +25,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from orchestration.alerts.webhook import WEBHOOK_URL_VARIABLE
 from orchestration.dbt_invoke import run_dbt
-from orchestration.settings import environment
+from orchestration.settings import PROJECT_DIR, environment
 from orchestration.engines.landing_copy import copy_landing_to_postgres
 from orchestration.engines.postgres import postgres_connection
 from orchestration.sample_data import generate_sample
@@ -570,6 +571,52 @@ class Webhook:
         self.server.server_close()
 
 
+# --- Dagster runs in processes of their own, one per engine --------------------------------------------------------
+
+# Every asset, as `dwell run` materializes them, incrementally after the first load; then the summary; then, given
+# `deliver-again`, the alert delivery once more, which must find every alert delivered.
+RUN_EVERY_ASSET = """
+import sys
+from dagster import DagsterInstance
+from orchestration import cli, pipeline
+from orchestration.alerts.stores import alert_store
+from orchestration.alerts.webhook import deliver_new_alerts, webhook_url
+with DagsterInstance.ephemeral() as instance:
+    pipeline.materialize_all(instance, full_refresh=False)
+cli.main(["summary"])
+if sys.argv[1:] == ["deliver-again"]:
+    with alert_store() as store:
+        report = deliver_new_alerts(store, webhook_url())
+    assert report.delivered == 0 and report.already_delivered > 0 and not report.failed, report
+"""
+
+
+def engine_environment(engine: str, root: Path, webhook: "Webhook", base: Mapping[str, str]) -> dict[str, str]:
+    """base, pointed at the engine (DWELL_TARGET) with a serving directory, a webhook and a dbt target path of its own
+    under root; the target path starts from the worker's manifest, which the Dagster definitions load."""
+    target = root / f"dbt-target-{engine}"
+    target.mkdir(exist_ok=True)
+    shutil.copyfile(Path(os.environ["DBT_TARGET_PATH"]) / "manifest.json", target / "manifest.json")
+    return {**base, "DWELL_TARGET": engine, "DWELL_SERVING_DIR": str(root / f"serving-{engine}"),
+            WEBHOOK_URL_VARIABLE: webhook.url, "DBT_TARGET_PATH": str(target)}
+
+
+def start_logged(name: str, argv: list[str], environment: Mapping[str, str], logs: Path) -> subprocess.Popen:
+    """A process in the project directory, its output in logs/<name>.log."""
+    with (logs / f"{name}.log").open("w") as log:
+        return subprocess.Popen(argv, cwd=PROJECT_DIR, env=dict(environment), stdout=log, stderr=subprocess.STDOUT)
+
+
+def finish_logged(name: str, process: subprocess.Popen, logs: Path) -> str:
+    """The output of a start_logged process, once it has ended, after checking that it succeeded."""
+    process.wait(timeout=1800)
+    output = (logs / f"{name}.log").read_text(errors="replace")
+    # Without the JVM's stack frames, what dbt reported fits in the message.
+    shown = "\n".join(line for line in output.splitlines() if not line.lstrip().startswith("at "))
+    assert process.returncode == 0, f"{name}:\n" + shown[-8000:]
+    return output
+
+
 # --- the other engines -------------------------------------------------------------------------------------------
 
 class PostgresWarehouse:
@@ -632,8 +679,9 @@ class SparkWarehouse:
              export: list[str] = (), move: list[tuple[Path, Path]] = (), list_files: Path | None = None,
              locations: Path | None = None, environment: dict[str, str] | None = None) -> dict[str, Any]:
         """One step of a run: move files into the landing directory, copy it for Spark, dbt build (without the data
-        and unit tests, for CI time: tests/engines/test_dagster_targets.py runs them), export tables, list the
-        warehouse's files (spark_steps.list_files), write where Spark reads SPARK_FOLDER_TABLES from."""
+        and unit tests, for CI time: tests/engines/test_spark_cluster.py runs the data tests, unit_tests_step the
+        unit tests), export tables, list the warehouse's files (spark_steps.list_files), write where Spark reads
+        SPARK_FOLDER_TABLES from."""
         excluded = ["test_type:data", "test_type:unit"]
         dbt = ["build", "--quiet", "--target", "spark", "--target-path", str(self.root / "spark-target"),
                *(["--select", select, "--indirect-selection", "cautious"] if select else []),
@@ -643,6 +691,11 @@ class SparkWarehouse:
                 "list_files": str(list_files) if list_files else None,
                 "locations": {"tables": SPARK_FOLDER_TABLES, "out_file": str(locations)} if locations else None,
                 "environment": environment}
+
+    def unit_tests_step(self, dbt_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A step that runs the dbt unit tests, once the tables whose column types they read exist."""
+        return {"dbt": ["test", "--quiet", "--target", "spark", "--target-path", str(self.root / "spark-target"),
+                        "--select", "test_type:unit"], "vars": dbt_vars}
 
     def run(self, steps: list[dict[str, Any]]) -> None:
         self.runs += 1

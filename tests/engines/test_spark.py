@@ -1,8 +1,8 @@
 """The spark target, on a local pyspark session: the sessionization rules, incremental loads, the bad-input catalogue
 and period reports in a half-hour zone on Spark, checked against the reference and against the duckdb target on the
-same landed files, row for row and id for id; the time zone check; and dbt's date spines, right through dwell's
-spark__dateadd. The whole warehouse and the dbt unit tests on Spark are in tests/engines/test_dagster_targets.py, through
-the Dagster assets.
+same landed files, row for row and id for id; the dbt unit tests; the time zone check; and dbt's date spines, right
+through dwell's spark__dateadd. The whole warehouse with its data tests, through the Dagster assets, is on a cluster
+in tests/engines/test_spark_cluster.py.
 
 Spark runs in a subprocess (tests/engines/spark_steps.py, or `dbt show`), so its JVM ends with it."""
 
@@ -76,25 +76,24 @@ def spark_rows(sql: str, tmp_path: Path) -> list[list[str]]:
     return [json.loads(line[4:]) for line in completed.stdout.splitlines() if line.startswith("ROW ")]
 
 
-def test_date_spines_of_every_grain_on_spark(tmp_path):
+def test_date_spines_of_every_grain_and_the_time_zone_check_on_spark(tmp_path):
+    """dbt's date spines, through spark__dateadd; and reporting_time_zone's check (dwell_time_zone_setting), which asks
+    Spark's JVM as it asks DuckDB and Postgres. One query: each costs a JVM."""
     spines = " union all ".join(
-        f"select '{grain}' as grain, cast(date_{grain} as date) as day from ("
+        f"select '{grain}' as grain, cast(cast(date_{grain} as date) as string) as value from ("
         f"{{{{ dbt.date_spine('{grain}', \"cast('{start}' as date)\", \"cast('{end}' as date)\") }}}}) as {grain}_spine"
         for grain, (start, end) in SPINES.items()
     )
-    rows = spark_rows(spines, tmp_path)
-
-    found = {grain: sorted(day for row_grain, day in rows if row_grain == grain) for grain in SPINES}
-    assert found == EXPECTED
-
-
-def test_time_zone_names_are_checked_against_the_jvms_zones_on_spark(tmp_path):
-    """reporting_time_zone's check (dwell_time_zone_setting) asks Spark's JVM, as it asks DuckDB and Postgres."""
     # Asked when the query runs (execute), not when dbt parses it.
     exists = "{{{{ adapter.dispatch('dwell_time_zone_exists', 'dwell')('{}') if execute else 'null' }}}}"
-    rows = spark_rows(f"select {exists.format('Asia/Kolkata')} as kolkata, {exists.format('UTC')} as utc, "
-                      f"{exists.format('Mars/Olympus_Mons')} as mars", tmp_path)
-    assert rows == [["True", "True", "False"]]
+    zones = " union all ".join(f"select 'zone {zone}' as grain, cast({exists.format(zone)} as string) as value"
+                               for zone in ("Asia/Kolkata", "UTC", "Mars/Olympus_Mons"))
+    rows = spark_rows(f"{spines} union all {zones}", tmp_path)
+
+    found = {grain: sorted(value for row_grain, value in rows if row_grain == grain) for grain in SPINES}
+    assert found == EXPECTED
+    assert sorted(row for row in rows if row[0].startswith("zone ")) == [
+        ["zone Asia/Kolkata", "true"], ["zone Mars/Olympus_Mons", "false"], ["zone UTC", "true"]]
 
 
 def assert_tables_equal(spark: SparkWarehouse, warehouse: Warehouse, tables: list[str]) -> None:
@@ -153,6 +152,8 @@ def test_incremental_loads_on_spark_equal_a_full_refresh(warehouse: Warehouse, t
             moves.append((arriving / "events/relanded.jsonl", warehouse.landing / "events/relanded.jsonl"))
         steps.append(spark.step(select=INCREMENTAL_MODELS, dbt_vars=dbt_vars, move=moves,
                                 export=INCREMENTAL_TABLES if index == len(batches) - 1 else []))
+    # In the same Spark session, saving a JVM's start: the unit tests pin every var and give every input.
+    steps.append(spark.unit_tests_step(dbt_vars))
     spark.run(steps)
     warehouse.build(select=INCREMENTAL_MODELS, dbt_vars=dbt_vars, full_refresh=True)
     assert_tables_equal(spark, warehouse, INCREMENTAL_TABLES)

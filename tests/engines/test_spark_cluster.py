@@ -1,18 +1,19 @@
 """The spark_thrift target on a Spark standalone cluster (scripts/spark-cluster.sh: a master, two workers, the Spark
 Thrift server submitted to that master), as a company's own cluster would run dwell: the sample's first days built
-through the Thrift server with dbt, losing a worker and its executor in the middle (Spark reruns their tasks on the
-other; were the build to fail, a second one must finish), then, the worker back, the last day with late events as one
-Dagster run (the landing copy into the shared folder, the build, the serving export and the alerts); every published
-mart, the summary and the alerts equal what the same loads give on the duckdb target. The cluster's work ran on the
-workers' executors, as the master and the Thrift application report it, not in the driver. One test, not two: each
-build through the cluster costs minutes of CI.
+through the Thrift server with dbt, data tests included, losing a worker and its executor in the middle (Spark reruns
+their tasks on the other; were the build to fail, a second one must finish), then, the worker back, the last day with
+late events as one Dagster run (the landing copy into the shared folder, the build, the serving export and the
+alerts), and the alerts delivered once more, which finds every one delivered; every published mart, the summary and
+the alerts equal what the same loads give on the duckdb target. The cluster's work ran on the workers' executors, as
+the master and the Thrift application report it, not in the driver. One test, not two: each build through the
+cluster costs minutes of CI. This is also where the Dagster assets run on Spark (their Python side is the same for
+both Spark targets; tests/engines/test_spark.py checks the local session's SQL).
 
 The cluster is started once for the session (some 30 s) on free ports, and stopped at the end; its metastore is
 emptied before each test."""
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -26,9 +27,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from helpers import (Warehouse, Webhook, dwell_summary, land_moves, published_marts,
-                     sample_without_its_last_day, spark_environment)
-from orchestration.alerts.webhook import WEBHOOK_URL_VARIABLE
+from helpers import (RUN_EVERY_ASSET, Warehouse, Webhook, dwell_summary, engine_environment, finish_logged,
+                     land_moves, published_marts, sample_without_its_last_day, spark_environment, start_logged)
 from orchestration.dbt_invoke import dbt_executable
 from orchestration.settings import PROJECT_DIR
 
@@ -36,18 +36,10 @@ SCRIPT = PROJECT_DIR / "scripts" / "spark-cluster.sh"
 WORKERS = 2
 # A worker is lost once the first build has run this many Spark jobs (it runs well over a hundred).
 KILL_AFTER_JOBS = 30
-# The first load through dbt, as the other engines' tests build (their data tests run in
-# tests/engines/test_dagster_targets.py); the second load is a Dagster run, data tests included.
-DBT_BUILD = ["build", "--quiet", "--target", "spark_thrift", "--exclude", "test_type:unit", "test_type:data"]
+# The first load through dbt, data tests included (the unit tests run on the local session, in
+# tests/engines/test_spark.py); the second load is a Dagster run.
+DBT_BUILD = ["build", "--quiet", "--target", "spark_thrift", "--exclude", "test_type:unit"]
 COPY_LANDING = [sys.executable, "-m", "orchestration.cli", "copy-landing", "--target", "spark_thrift"]
-# Every asset, incrementally, as `dwell run` materializes them; then the summary.
-RUN_EVERY_ASSET = """
-from dagster import DagsterInstance
-from orchestration import cli, pipeline
-with DagsterInstance.ephemeral() as instance:
-    pipeline.materialize_all(instance, full_refresh=False)
-cli.main(["summary"])
-"""
 
 
 def free_port() -> int:
@@ -96,20 +88,6 @@ def empty_metastore(cluster: dict[str, Any]) -> None:
         connection.close()
 
 
-def run(name: str, argv: list[str], environment: dict[str, str], logs: Path) -> subprocess.Popen:
-    log = (logs / f"{name}.log").open("w")
-    return subprocess.Popen(argv, cwd=PROJECT_DIR, env=environment, stdout=log, stderr=subprocess.STDOUT)
-
-
-def finish(name: str, process: subprocess.Popen, logs: Path) -> str:
-    process.wait(timeout=1200)
-    output = (logs / f"{name}.log").read_text(errors="replace")
-    # Without the JVM's stack frames, what dbt reported fits in the message.
-    shown = "\n".join(line for line in output.splitlines() if not line.lstrip().startswith("at "))
-    assert process.returncode == 0, f"{name}:\n" + shown[-8000:]
-    return output
-
-
 def late_events(warehouse: Warehouse, held_back: Path) -> list[tuple[Path, Path]]:
     """Copies of ten events of the sample's second day under new ids, received on its last day: they extend, merge or
     split that day's sessions. Held back beside the last day's files; returns their move into the landing dir."""
@@ -138,29 +116,23 @@ def test_the_warehouse_on_a_two_worker_cluster_through_thrift_survives_a_lost_wo
     logs = tmp_path / "logs"
     logs.mkdir()
     webhooks = {engine: Webhook() for engine in ("duckdb", "spark_thrift")}
-    environments = {}
-    for engine in webhooks:
-        # A dbt target path per engine, from the worker's manifest: the Dagster definitions load it.
-        target = tmp_path / f"dbt-target-{engine}"
-        target.mkdir(exist_ok=True)
-        shutil.copyfile(Path(os.environ["DBT_TARGET_PATH"]) / "manifest.json", target / "manifest.json")
-        environments[engine] = {
-            **(spark_environment(tmp_path) if engine == "spark_thrift" else os.environ),
-            **({name: spark_cluster[name] for name in ("DWELL_SPARK_THRIFT_HOST", "DWELL_SPARK_THRIFT_PORT")}
-               if engine == "spark_thrift" else {}),
-            "DWELL_TARGET": engine, "DWELL_SERVING_DIR": str(tmp_path / f"serving-{engine}"),
-            WEBHOOK_URL_VARIABLE: webhooks[engine].url, "DBT_TARGET_PATH": str(target)}
+    thrift_server = {name: spark_cluster[name] for name in ("DWELL_SPARK_THRIFT_HOST", "DWELL_SPARK_THRIFT_PORT")}
+    environments = {
+        "duckdb": engine_environment("duckdb", tmp_path, webhooks["duckdb"], os.environ),
+        "spark_thrift": engine_environment("spark_thrift", tmp_path, webhooks["spark_thrift"],
+                                           {**spark_environment(tmp_path), **thrift_server}),
+    }
     spark = environments["spark_thrift"]
     [application] = [app for app in get_json(f"{spark_cluster['master_ui']}/json/")["activeapps"]
                      if app["name"] == "dwell Thrift server"]
     thrift_application = f"{spark_cluster['thrift_ui']}/api/v1/applications/{application['id']}"
     try:
         # The first load: the landing copy into the shared folder, then dbt through the Thrift server; DuckDB the same.
-        finish("copy-landing", run("copy-landing", COPY_LANDING, spark, logs), logs)
+        finish_logged("copy-landing", start_logged("copy-landing", COPY_LANDING, spark, logs), logs)
         build = [dbt_executable(), *DBT_BUILD, "--target-path", spark["DBT_TARGET_PATH"],
                  "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
         jobs_before = len(get_json(f"{thrift_application}/jobs"))
-        first_build = run("dbt-spark", build, spark, logs)
+        first_build = start_logged("dbt-spark", build, spark, logs)
         warehouse.build()
         # A worker lost in the middle of the build, with its executor: Spark runs their tasks again on the other one.
         # Should the build fail instead, it must say so, and a second build must finish.
@@ -169,18 +141,19 @@ def test_the_warehouse_on_a_two_worker_cluster_through_thrift_survives_a_lost_wo
         if first_build.returncode != 0:
             failure = (logs / "dbt-spark.log").read_text(errors="replace")
             assert "ERROR" in failure, failure[-4000:]
-            finish("dbt-spark-again", run("dbt-spark-again", build, spark, logs), logs)
+            finish_logged("dbt-spark-again", start_logged("dbt-spark-again", build, spark, logs), logs)
         else:
-            finish("dbt-spark", first_build, logs)
+            finish_logged("dbt-spark", first_build, logs)
         # The worker back (start starts what is not running): the master gives the application a new executor there.
         restarted = subprocess.run(["bash", str(SCRIPT), "start", spark_cluster["root"]], capture_output=True,
                                    text=True, env={**os.environ, **spark_cluster["ports"]}, timeout=400)
         assert restarted.returncode == 0, restarted.stderr[-4000:]
         # The last day and the late events: one Dagster run on each engine, side by side.
         land_moves(last_day)
-        started = {engine: run(engine, [sys.executable, "-c", RUN_EVERY_ASSET], environments[engine], logs)
-                   for engine in ("spark_thrift", "duckdb")}
-        outputs = {engine: finish(engine, process, logs) for engine, process in started.items()}
+        run = [sys.executable, "-c", RUN_EVERY_ASSET]
+        started = {"spark_thrift": start_logged("spark_thrift", [*run, "deliver-again"], spark, logs),
+                   "duckdb": start_logged("duckdb", run, environments["duckdb"], logs)}
+        outputs = {engine: finish_logged(engine, process, logs) for engine, process in started.items()}
     finally:
         for webhook in webhooks.values():
             webhook.close()

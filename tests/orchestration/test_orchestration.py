@@ -58,7 +58,6 @@ def test_asset_graph_has_the_expected_keys_groups_partitions_and_checks():
         "staging/stg_events": "staging", "staging/stg_events_quarantined": "staging",
         "staging/stg_events_duplicates": "staging", "staging/stg_organizations": "staging",
         "staging/stg_users": "staging", "staging/stg_workspaces": "staging", "staging/stg_workspace_members": "staging",
-        "staging/stg_event_retractions": "staging", "intermediate/int_event_ids_changed": "intermediate",
         "intermediate/int_events_categorized": "intermediate", "intermediate/int_session_rebuild_scope": "intermediate",
         "intermediate/int_session_user_scope": "intermediate", "intermediate/int_session_events_rebuilt": "intermediate",
         "intermediate/int_sessions_rebuilt": "intermediate", "intermediate/int_sessions_changed": "intermediate",

@@ -110,7 +110,7 @@ def test_the_lifetime_job_publishes_and_pii_can_be_hashed_or_dropped(warehouse, 
                         f"from read_parquet('{serving_dir / 'parquet' / 'dim_users.parquet'}') order by user_id").fetchall()
     for (user, email, first, last, domain), (_, *masked, masked_domain) in zip(kept, hashed):
         for value, digest in zip((email, first, last), masked):
-            assert digest == (None if value is None else duckdb.sql(f"select sha256('pepper' || $v)",
+            assert digest == (None if value is None else duckdb.sql("select sha256('pepper' || $v)",
                                                                      params={"v": value}).fetchone()[0])
         assert masked_domain == domain
     user_period_emails = duckdb.sql(
