@@ -6,10 +6,12 @@
 
 One run: generates the sample, builds the warehouse, and times dwell's session models, the whole warehouse, an
 incremental run adding one more day and one adding 1% late events (each a `dbt build` as the Dagster jobs run it,
-data tests included), then the same sessionization as one plain DuckDB query, in pandas and in polars, and a
-DuckDB scan and sort of the same events. Every method must find the same sessions (count and checksum) before any
-time is printed. Each timed step runs in a child process of its own, so its peak RSS is its own. It prints
-figures and writes them to a results file; it never asserts a target.
+data tests included); then a plain DuckDB script writing the same two session tables from the same staged events,
+the fair peer of the session models; and as floors, the sessions alone as one plain DuckDB query, in pandas and in
+polars, and a DuckDB scan and sort of the same events. Every method must find the same sessions (count and
+checksum), and the script the same tables as dwell, before any time is printed. Each timed step runs in a child
+process of its own, so its peak RSS is its own. It prints figures and writes them to a results file; it never
+asserts a target.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from incremental_cost import (
 )
 from orchestration.dbt_invoke import PRODUCTION_BUILD, run_dbt
 from orchestration.sample_data import generate_sample
-from peers import COPY, DUCKDB_QUERY, PANDAS, POLARS, SCAN, SORT
+from peers import COPY, DUCKDB_QUERY, PANDAS, POLARS, SCAN, SESSION_TABLES, SESSION_TABLES_SCRIPT, SORT
 
 SMOKE = {"events": 20_000, "days": 10, "runs": 1}
 WORK_SUBDIRS = ("sample", "landing", "warehouses", "target", "logs", "exports", "spill")
@@ -179,7 +181,7 @@ def time_peer(work: Workdir, kind: str, events: int, rules: peers.Rules, runs: i
     return step, output
 
 
-DWELL_ASSIGNMENT = """
+SESSION_TABLES_ASSIGNMENT = """
     select session_events.event_id, sessions.first_event_id
     from marts.fct_session_events as session_events
     inner join marts.fct_sessions as sessions using (session_id)
@@ -195,9 +197,19 @@ def sessions_of(connection: duckdb.DuckDBPyConnection, assignment: str) -> Sessi
     return Sessions(count, int(checksum))
 
 
-def dwell_sessions(warehouse: Path) -> Sessions:
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        return sessions_of(connection, DWELL_ASSIGNMENT)
+def database_sessions(database: Path) -> Sessions:
+    """The sessions of a database with the two session tables: dwell's warehouse, or the script peer's file."""
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return sessions_of(connection, SESSION_TABLES_ASSIGNMENT)
+
+
+def session_tables_summary(database: Path) -> list[tuple]:
+    """Each session table's columns and types, row count and an order-free checksum of every column of every row: at
+    10M events, comparing the rows one by one would hold both tables in memory."""
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return [(table, connection.execute(f"select column_name, column_type from (describe {table})").fetchall(),
+                 *connection.execute(f"select count(*), coalesce(sum(hash(row_)), 0) from {table} as row_").fetchone())
+                for table in SESSION_TABLES]
 
 
 def file_sessions(path: Path) -> Sessions:
@@ -261,8 +273,9 @@ def results_table(steps: list[Step]) -> list[str]:
 
 
 def ratio_lines(steps: dict[str, Step]) -> list[str]:
-    pairs = [(DWELL_SESSIONS, DUCKDB_QUERY), (DWELL_SESSIONS, PANDAS), (DWELL_SESSIONS, POLARS), (DWELL_SESSIONS, COPY),
-             (WHOLE_WAREHOUSE, DWELL_SESSIONS), (ONE_MORE_DAY, WHOLE_WAREHOUSE), (LATE_EVENTS, LATE_WHOLE_WAREHOUSE)]
+    pairs = [(DWELL_SESSIONS, SESSION_TABLES_SCRIPT), (DWELL_SESSIONS, DUCKDB_QUERY), (DWELL_SESSIONS, PANDAS),
+             (DWELL_SESSIONS, POLARS), (DWELL_SESSIONS, COPY), (WHOLE_WAREHOUSE, DWELL_SESSIONS),
+             (ONE_MORE_DAY, WHOLE_WAREHOUSE), (LATE_EVENTS, LATE_WHOLE_WAREHOUSE)]
     lines = ["| ratio of medians | value |", "| --- | ---: |"]
     for numerator, denominator in pairs:
         if numerator in steps and denominator in steps:
@@ -365,17 +378,28 @@ def main(argv: list[str] | None = None) -> int:
     sessions: dict[str, Sessions] = {}
     new_rows = summary.events_written - landed_rows(work.snapshot("all-but-last-day"))
     steps.append(time_dbt(work, ONE_MORE_DAY, new_rows, "all-but-last-day", args.runs, *PRODUCTION_BUILD))
-    sessions[ONE_MORE_DAY] = dwell_sessions(work.warehouse)
+    sessions[ONE_MORE_DAY] = database_sessions(work.warehouse)
     steps.append(time_dbt(work, WHOLE_WAREHOUSE, summary.events_written, "all-but-last-day", args.runs,
                           *PRODUCTION_BUILD, "--full-refresh"))
-    sessions[WHOLE_WAREHOUSE] = dwell_sessions(work.warehouse)
+    sessions[WHOLE_WAREHOUSE] = database_sessions(work.warehouse)
     copy_warehouse(work.warehouse, work.snapshot("all-days"))
 
     counted = export_counted_events(work, rules)
     steps.append(time_dbt(work, DWELL_SESSIONS, counted, "all-days", args.runs, *PRODUCTION_BUILD, "--full-refresh",
                           *SESSION_MODELS))
-    sessions[DWELL_SESSIONS] = dwell_sessions(work.warehouse)
+    sessions[DWELL_SESSIONS] = database_sessions(work.warehouse)
     session_tables = tables_written(work)
+
+    step, script_tables = time_peer(work, SESSION_TABLES_SCRIPT, counted, rules, args.runs, args.memory_limit,
+                                    "script_session_tables.duckdb", warehouse=str(work.warehouse))
+    steps.append(step)
+    sessions[SESSION_TABLES_SCRIPT] = database_sessions(script_tables)
+    tables_found = {DWELL_SESSIONS: session_tables_summary(work.warehouse),
+                    SESSION_TABLES_SCRIPT: session_tables_summary(script_tables)}
+    notes.append(f"{SESSION_TABLES_SCRIPT}: {' and '.join(SESSION_TABLES)} written from the warehouse's staged events "
+                 "into a database file of their own by a plain DuckDB script, equal to dwell's (columns, types, row "
+                 "count and a checksum of every row); the DuckDB query, pandas and polars write only each event's "
+                 "session: floors")
 
     peer_kinds = [DUCKDB_QUERY, PANDAS, POLARS] if polars_available() else [DUCKDB_QUERY, PANDAS]
     if not polars_available():
@@ -392,10 +416,10 @@ def main(argv: list[str] | None = None) -> int:
 
     late_file, late_events, _ = write_late_events(work.landing)
     steps.append(time_dbt(work, LATE_EVENTS, late_events, "all-days", args.runs, *PRODUCTION_BUILD))
-    late_sessions = {LATE_EVENTS: dwell_sessions(work.warehouse)}
+    late_sessions = {LATE_EVENTS: database_sessions(work.warehouse)}
     steps.append(time_dbt(work, LATE_WHOLE_WAREHOUSE, summary.events_written + late_events, "all-days", args.runs,
                           *PRODUCTION_BUILD, "--full-refresh"))
-    late_sessions[LATE_WHOLE_WAREHOUSE] = dwell_sessions(work.warehouse)
+    late_sessions[LATE_WHOLE_WAREHOUSE] = database_sessions(work.warehouse)
     steps += main_command.time_main_command(work, args.runs, Step, Path(__file__))
 
     for compared in (sessions, late_sessions):
@@ -404,6 +428,12 @@ def main(argv: list[str] | None = None) -> int:
             for name, found in compared.items():
                 print(f"  {name}: {found.count:,} sessions, checksum {found.checksum}")
             return 1
+    if tables_found[DWELL_SESSIONS] != tables_found[SESSION_TABLES_SCRIPT]:
+        print(f"FAILED: {SESSION_TABLES_SCRIPT} wrote other tables than dwell; no times are printed")
+        for name, tables in tables_found.items():
+            for table, columns, rows, checksum in tables:
+                print(f"  {name}: {table}, {rows:,} rows, checksum {checksum}, columns {columns}")
+        return 1
     if project_fingerprint() != fingerprint:
         notes.append("WARNING: models, macros, seeds, tests or dbt config changed during the run")
     notes.append(f"{late_events:,} late events landed in {late_file.name}; the incremental run and the full refresh "

@@ -25,9 +25,11 @@ def test_harness_smoke(tmp_path):
     results = (workdir / "RESULTS.md").read_text()
     assert "every method found" in results
     for step in ["dwell session models", "dwell whole warehouse", "dwell one more day", "dwell 1% late events",
-                 "DuckDB query", "pandas", "DuckDB scan (bound)", "DuckDB sort (bound)",
-                 "DuckDB copy of the session tables (bound)", "dwell run, nothing new", "dwell run, 100 new events"]:
+                 "DuckDB script, same session tables", "DuckDB query", "pandas", "DuckDB scan (bound)",
+                 "DuckDB sort (bound)", "DuckDB copy of the session tables (bound)", "dwell run, nothing new",
+                 "dwell run, 100 new events"]:
         assert f"| {step} |" in results
+    assert "dwell session models ÷ DuckDB script, same session tables" in results
     assert "dwell session models ÷ DuckDB query" in results
     assert "dwell session models ÷ DuckDB copy of the session tables (bound)" in results
     # What the session models write: the per-event and per-session tables, not the views they read.
