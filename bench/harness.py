@@ -361,7 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     notes = []
 
     began = time.perf_counter()
-    summary = generate_sample(work.sample, users=args.users, days=args.days, seed=args.seed, events=args.events)
+    summary = generate_sample(work.sample, users=args.users, days=args.days, seed=args.seed, events=args.events,
+                              start_date=incremental_cost.sample_start(args.days))
     generator_seconds = time.perf_counter() - began
     print(f"sample: {summary.events_written:,} rows in {generator_seconds:.1f}s", flush=True)
     last_day = last_received_date(work.sample)

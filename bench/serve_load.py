@@ -38,7 +38,7 @@ from urllib.parse import urlencode
 
 import duckdb
 
-from incremental_cost import REPO_ROOT, land, last_received_date, machine_description
+from incremental_cost import land, last_received_date, machine_description, sample_start
 from orchestration.dbt_invoke import run_dbt
 from orchestration.sample_data import generate_sample
 
@@ -89,15 +89,9 @@ class ServeWork:
         return self.root / "logs"
 
 
-def sample_start(args: argparse.Namespace) -> datetime.date:
-    """The sample ends the day before today: a load quarantines events dated after its own clock, so a sample that
-    reaches into the future would leave copy B (one more day) equal to copy A."""
-    return datetime.date.today() - datetime.timedelta(days=args.days + 1)
-
-
 def sample_stamp(args: argparse.Namespace) -> dict:
     return {"events": args.events, "days": args.days, "users": args.users, "seed": args.seed,
-            "memory_limit": args.memory_limit, "start_date": sample_start(args).isoformat()}
+            "memory_limit": args.memory_limit, "start_date": sample_start(args.days).isoformat()}
 
 
 def dbt(work: ServeWork, *args: str) -> None:
@@ -123,7 +117,7 @@ def prepare(work: ServeWork, args: argparse.Namespace) -> dict:
         os.environ["DWELL_DUCKDB_MEMORY_LIMIT"] = args.memory_limit
     began = time.perf_counter()
     summary = generate_sample(work.sample, users=args.users, days=args.days, seed=args.seed, events=args.events,
-                              start_date=sample_start(args))
+                              start_date=sample_start(args.days))
     print(f"sample: {summary.events_written:,} rows in {time.perf_counter() - began:.1f}s", flush=True)
     last_day = last_received_date(work.sample)
     land(work.sample, work.landing, last_day=last_day, include_last_day=False)

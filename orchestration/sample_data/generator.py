@@ -22,6 +22,9 @@ from orchestration.sample_data.dimensions import build_dimensions, register_new_
 from orchestration.sample_data.events import duplicates, late_rows, malformed, simulate_events
 from orchestration.sample_data.writer import replace_sample, write_events
 
+# The sample's first day unless asked otherwise: fixed, so that a seed gives the same events on any day.
+DEFAULT_START_DATE = datetime.date(2026, 10, 1)
+
 @dataclasses.dataclass(frozen=True)
 class SampleSummary:
     landing_dir: Path
@@ -42,7 +45,7 @@ def generate_sample(
     users: int = 200,
     days: int = 30,
     seed: int = 42,
-    start_date: datetime.date = datetime.date(2026, 10, 1),
+    start_date: datetime.date = DEFAULT_START_DATE,
     events: int | None = None,
 ) -> SampleSummary:
     """Write a complete sample into landing_dir, replacing any sample already there."""
