@@ -156,10 +156,13 @@ def complete_sample_args(parser: argparse.ArgumentParser, args: argparse.Namespa
 
 
 def sample_start(days: int) -> datetime.date:
-    """The sample's first day: the generator's own, or earlier if the sample would reach today. A load quarantines
-    events dated after its own clock, so a sample reaching into the future would stage fewer events on each step
-    than on the next, and the incremental and full warehouses would not agree."""
-    return min(DEFAULT_START_DATE, datetime.date.today() - datetime.timedelta(days=days + 1))
+    """The sample's first day: the generator's own, or as many whole weeks earlier as the sample needs to end before
+    today. A load quarantines events dated after its own clock, so a sample reaching into the future would stage
+    fewer events on each step than on the next, and the incremental and full warehouses would not agree. Whole weeks
+    keep the weekdays, so the day the harness adds is the same weekday, with as many events, whenever it runs."""
+    latest = datetime.date.today() - datetime.timedelta(days=days + 1)
+    weeks_back = max(0, -(-(DEFAULT_START_DATE - latest).days // 7))
+    return DEFAULT_START_DATE - datetime.timedelta(weeks=weeks_back)
 
 
 def machine_description() -> list[tuple[str, str]]:
