@@ -13,6 +13,7 @@ import dataclasses
 import datetime
 import hashlib
 import json
+import math
 import os
 import platform
 import re
@@ -161,7 +162,8 @@ def sample_start(days: int) -> datetime.date:
     fewer events on each step than on the next, and the incremental and full warehouses would not agree. Whole weeks
     keep the weekdays, so the day the harness adds is the same weekday, with as many events, whenever it runs."""
     latest = datetime.date.today() - datetime.timedelta(days=days + 1)
-    weeks_back = max(0, -(-(DEFAULT_START_DATE - latest).days // 7))
+    days_too_late = (DEFAULT_START_DATE - latest).days
+    weeks_back = math.ceil(days_too_late / 7) if days_too_late > 0 else 0
     return DEFAULT_START_DATE - datetime.timedelta(weeks=weeks_back)
 
 
