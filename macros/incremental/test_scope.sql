@@ -40,7 +40,19 @@
 
 {#- The test's scope on an incremental build: its tested model's keys that this run wrote; none otherwise. -#}
 {% macro dwell_run_test_scope() -%}
-    {%- set tested = graph.nodes.get(model.get('attached_node') or '') -%}
+    {{ return(dwell.dwell_run_scope(graph.nodes.get(model.get('attached_node') or ''))) }}
+{%- endmacro %}
+
+{#- A singular test's scope: the keys of the model called name that this run wrote, as its dwell_run_keys say; none
+    when the test must check every row. -#}
+{% macro dwell_run_scope_of(name) -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name == name -%}
+        {{ return(dwell.dwell_run_scope(node)) }}
+    {%- endfor -%}
+    {{ exceptions.raise_compiler_error('dwell_run_scope_of names no model called ' ~ name) }}
+{%- endmacro %}
+
+{% macro dwell_run_scope(tested) -%}
     {%- set keys = (tested or {}).get('config', {}).get('meta', {}).get('dwell_run_keys') -%}
     {%- if not keys or not dwell.dwell_this_run_is_incremental() -%}{{ return(none) }}{%- endif -%}
     {%- if keys.get('written_in') -%}

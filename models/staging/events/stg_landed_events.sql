@@ -54,12 +54,13 @@ earlier_copies as (
     select
         {{ stored_columns | join(',\n        ') }}
     from {{ this }}
-    {% if earlier_copy_ids is none -%}
-    where event_id in (select nullif(trim(event_id), '') from landed)
-    {%- else -%}
-    where {{ dwell_few_rows_where(this, dwell_in_list('event_id', earlier_copy_ids)) }}
+    {#- One condition on the id column: an `or` of two lookups makes DuckDB read every column of every row. #}
+    {%- if earlier_copy_ids is none %}
+    {%- set load_ids = "event_id in (select nullif(trim(event_id), '') from landed)" %}
+    {%- else %}
+    {%- set load_ids = dwell_in_list('event_id', earlier_copy_ids) %}
     {%- endif %}
-        or event_id in (select event_id from retracted_ids)
+    where {{ dwell_few_rows_where(this, load_ids ~ ' or event_id in (select event_id from retracted_ids)') }}
 
 ),
 {%- endif %}
