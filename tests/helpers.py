@@ -42,11 +42,12 @@ SESSION_MODELS = "+fct_sessions +fct_session_events"
 # The session marts, and the marts and intermediate tables an incremental run rebuilds per changed session.
 INCREMENTAL_MODELS = ("+fct_sessions +fct_session_events +dim_users +dim_workspaces +fct_micro_sessions "
                       "+fct_page_views +fct_session_metrics +int_activity_quarter_hours +int_category_sessions "
-                      "+int_session_idle_gaps")
+                      "+int_session_idle_gaps +int_workspace_sessions")
 INCREMENTAL_TABLES = ["marts.fct_session_events", "marts.fct_sessions", "marts.dim_users", "marts.dim_workspaces",
                       "marts.fct_micro_sessions", "marts.fct_page_views", "marts.fct_session_metrics",
                       "intermediate.int_activity_quarter_hours", "intermediate.int_category_sessions",
-                      "intermediate.int_session_idle_gaps"]
+                      "intermediate.int_session_idle_gaps", "intermediate.int_workspace_sessions",
+                      "intermediate.int_user_event_days"]
 PERIOD_MODELS = "+rpt_period_summary +rpt_user_period_activity"
 STAGING_TABLES = ["staging.stg_events", "staging.stg_events_quarantined", "staging.stg_events_duplicates"]
 # Columns that identify a run or a load (ids, times), not data: they differ between any two warehouses.

@@ -188,3 +188,35 @@
     {%- set other_zones = run_query('select count(*) from ' ~ this ~ ' where time_zone <> ' ~ zone) -%}
     {{ return(other_zones.columns[0].values()[0] > 0) }}
 {%- endmacro %}
+
+{#- The (user_id, event_date) pairs whose staged events this run may change: those of every row stg_landed_events
+    decided in it (new copies, and earlier copies of their ids ranked again, whatever their status now), by UTC
+    date. A copy that lost its place to an earlier-received one keeps its row, as a duplicate, so its pair is here. -#}
+{% macro dwell_touched_event_days() -%}
+    select distinct user_id, cast(occurred_at as date) as event_date
+    from {{ ref('stg_landed_events') }}
+    where decided_in_load_id = '{{ invocation_id }}' and user_id is not null and occurred_at is not null
+{%- endmacro %}
+
+{#- A table of user event days rebuilds every row on a full build, and when a retraction of this run took rows back:
+    their pairs left stg_landed_events with them (retractions are rare, and this table is small). -#}
+{% macro dwell_rebuilds_every_event_day() -%}
+    {{ return(not is_incremental() or dwell_rebuild_mode() == 'full' or dwell_this_run_retracts()) }}
+{%- endmacro %}
+
+{#- Pre-hook of int_user_event_days: remove the touched pairs' rows (dwell_touched_event_days); every row when it
+    rebuilds every day. -#}
+{% macro dwell_delete_touched_event_days() -%}
+    {%- if is_incremental() -%}
+        {%- set touched -%}
+        {%- if not dwell_rebuilds_every_event_day() -%}
+        exists (
+            select 1
+            from ({{ dwell_touched_event_days() }}) as touched
+            where {{ this }}.user_id = touched.user_id and {{ this }}.event_date = touched.event_date
+        )
+        {%- endif -%}
+        {%- endset -%}
+        {{ dwell_delete_where(this, touched) }}
+    {%- endif -%}
+{%- endmacro %}

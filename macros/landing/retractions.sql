@@ -43,6 +43,13 @@
     {{ landed }}.source_file = {{ retraction }}.source_file and {{ landed }}.loaded_at < {{ retraction }}.retracted_at
 {%- endmacro %}
 
+{#- True when this run recorded a retraction; asked as a model runs, after stg_event_retractions was built. -#}
+{% macro dwell_this_run_retracts() -%}
+    {%- if not execute -%}{{ return(false) }}{%- endif -%}
+    {%- set recorded = run_query('select count(*) from (' ~ dwell_this_runs_retractions() ~ ') as retraction') -%}
+    {{ return(recorded.columns[0].values()[0] > 0) }}
+{%- endmacro %}
+
 {#- The retractions this run recorded. -#}
 {% macro dwell_this_runs_retractions() -%}
     select source_file, retracted_at
@@ -62,7 +69,8 @@
 {#- Pre-hook of stg_landed_events: the rows this run's retractions take back leave it, with their copies' ranks
     redone by the model (a row without an event id has no copies). -#}
 {% macro dwell_delete_retracted_rows() -%}
-    {%- if is_incremental() -%}
+    {#- Without a retraction, the delete's join would still scan every staged row. -#}
+    {%- if is_incremental() and dwell_this_run_retracts() -%}
         {{ dwell_delete_where(this, 'exists (select 1 from (' ~ dwell_this_runs_retractions() ~ ') as retraction where '
                                     ~ dwell_retracted_by(this, 'retraction') ~ ')') }}
     {%- endif -%}

@@ -131,6 +131,34 @@ def test_a_batch_of_only_duplicates_and_an_empty_batch_change_nothing(warehouse,
     assert_equal_to_a_full_refresh(COMPARED, select=SELECTED)
 
 
+def test_a_copy_received_earlier_moves_its_event_to_another_user_and_day(warehouse, assert_equal_to_a_full_refresh):
+    """The lifetime dimensions sum int_user_event_days, rebuilt per (user, day) touched: the staged version's pair
+    must lose the event when an earlier-received copy puts it on another user's other day, in another workspace
+    and organization."""
+    load(warehouse, "day", [
+        event("a1", "2026-03-01T10:00:00Z", workspace_id="w1", organization_id="o1"),
+        event("moved", "2026-03-01T10:10:00Z", workspace_id="w1", organization_id="o1",
+              received_at="2026-03-05T00:00:00Z"),
+        event("b1", "2026-03-03T09:00:00Z", "u2", workspace_id="w2")])
+    load(warehouse, "earlier", [event("moved", "2026-03-02T23:59:59.999999Z", "u2", workspace_id="w2",
+                                      organization_id="o2", received_at="2026-03-04T00:00:00Z")])
+    days = warehouse.records("select user_id, workspace_id, cast(event_date as varchar) as day, event_count, "
+                             "first_organization_id from intermediate.int_user_event_days order by all")
+    assert days == [
+        {"user_id": "u1", "workspace_id": "w1", "day": "2026-03-01", "event_count": 1, "first_organization_id": "o1"},
+        {"user_id": "u2", "workspace_id": "w2", "day": "2026-03-02", "event_count": 1, "first_organization_id": "o2"},
+        {"user_id": "u2", "workspace_id": "w2", "day": "2026-03-03", "event_count": 1, "first_organization_id": None}]
+    users = warehouse.records("select user_id, event_count, cast(first_seen_at as varchar) as first_seen_at, "
+                              "organization_id from marts.dim_users order by user_id")
+    assert [(u["user_id"], u["event_count"], u["first_seen_at"], u["organization_id"]) for u in users] == [
+        ("u1", 1, "2026-03-01 10:00:00", "o1"), ("u2", 2, "2026-03-02 23:59:59.999999", "o2")]
+    workspaces = warehouse.records("select workspace_id, event_count, active_user_count from marts.dim_workspaces "
+                                   "order by workspace_id")
+    assert [(w["workspace_id"], w["event_count"], w["active_user_count"]) for w in workspaces] == [
+        ("w1", 1, 1), ("w2", 2, 1)]
+    assert_equal_to_a_full_refresh(COMPARED + ["intermediate.int_user_event_days"], select=SELECTED)
+
+
 def test_a_future_timestamp_is_quarantined_and_does_not_hold_the_watermark(warehouse, assert_equal_to_a_full_refresh):
     load(warehouse, "day", [event("a1", "2026-03-01T10:00:00Z"),
                             event("skewed", "2031-01-01T00:00:00Z", received_at="2026-03-01T10:05:00Z")])

@@ -62,7 +62,7 @@ def test_asset_graph_has_the_expected_keys_groups_partitions_and_checks():
         "intermediate/int_session_user_scope": "intermediate", "intermediate/int_session_events_rebuilt": "intermediate",
         "intermediate/int_sessions_rebuilt": "intermediate", "intermediate/int_sessions_changed": "intermediate",
         "intermediate/int_category_sessions": "intermediate", "intermediate/int_workspace_sessions": "intermediate",
-        "marts/fct_user_activity_daily": "marts",
+        "intermediate/int_user_event_days": "intermediate", "marts/fct_user_activity_daily": "marts",
         "marts/fct_session_events": "marts", "marts/fct_sessions": "marts", "marts/session_id_changes": "marts",
         "marts/fct_session_metrics": "marts", "staging/engagement_tiers": "seeds",
         "marts/fct_session_alerts": "marts", "staging/session_alert_rules": "seeds",

@@ -4,9 +4,9 @@ with users as (
 
 ),
 
-events as (
+event_days as (
 
-    select * from {{ ref('stg_events') }}
+    select * from {{ ref('int_user_event_days') }}
 
 ),
 
@@ -32,11 +32,11 @@ event_activity as (
 
     select
         user_id,
-        {{ dwell_first_non_null('organization_id', 'occurred_at') }} as first_event_organization_id,
-        min(occurred_at) as first_seen_at,
-        max(occurred_at) as last_seen_at,
-        count(*) as event_count
-    from events
+        {{ dwell_first_non_null('first_organization_id', 'first_organization_at') }} as first_event_organization_id,
+        min(first_event_at) as first_seen_at,
+        max(last_event_at) as last_seen_at,
+        cast(sum(event_count) as bigint) as event_count
+    from event_days
     group by user_id
 
 ),

@@ -10,9 +10,9 @@ members as (
 
 ),
 
-events as (
+event_days as (
 
-    select * from {{ ref('stg_events') }}
+    select * from {{ ref('int_user_event_days') }}
 
 ),
 
@@ -38,12 +38,12 @@ event_activity as (
 
     select
         workspace_id,
-        {{ dwell_first_non_null('organization_id', 'occurred_at') }} as first_event_organization_id,
-        min(occurred_at) as first_seen_at,
-        max(occurred_at) as last_seen_at,
-        count(*) as event_count,
+        {{ dwell_first_non_null('first_organization_id', 'first_organization_at') }} as first_event_organization_id,
+        min(first_event_at) as first_seen_at,
+        max(last_event_at) as last_seen_at,
+        cast(sum(event_count) as bigint) as event_count,
         count(distinct user_id) as active_user_count
-    from events
+    from event_days
     where workspace_id is not null
     group by workspace_id
 
