@@ -4,7 +4,7 @@
     pre_hook="{{ dwell_delete_touched_event_days() }}",
 ) }}
 
--- depends_on: {{ ref('stg_landed_events') }}, {{ ref('stg_event_retractions') }}, {{ ref('base_landing_events') }}
+-- depends_on: {{ ref('stg_landed_events') }}, {{ ref('stg_event_retractions') }}
 
 {# The staged events summed per user, workspace and UTC day: the lifetime dimensions aggregate these rows, about a
    twentieth of the events at the sample's density, instead of every event on every run. Each sum, minimum and
