@@ -27,15 +27,20 @@
 
 with landed as {{ full_build_inline }} (
 
-    select *
+    select landed.*
     from {{ ref('base_landing_events') }} as landed
     {% if is_incremental() -%}
     where load_id = '{{ invocation_id }}'
     {%- else -%}
-    where not exists (
-        select 1 from {{ ref('stg_event_retractions') }} as retraction
-        where {{ dwell_retracted_by('landed', 'retraction') }}
-    )
+    {#- A join to each file's latest retraction, not a correlated `not exists`: DuckDB answers that with a delim join,
+        which holds every column of every landed row (4.6 GiB of spill at 10M events under a 400MB memory_limit). #}
+    left join (
+        select source_file, max(retracted_at) as retracted_at
+        from {{ ref('stg_event_retractions') }}
+        group by source_file
+    ) as latest_retraction
+        on landed.source_file = latest_retraction.source_file
+    where not coalesce({{ dwell_retracted_by('landed', 'latest_retraction') }}, false)
     {%- endif %}
 
 ),
