@@ -34,6 +34,7 @@ import yaml
 import incremental_cost
 import main_command
 import peers
+import results_file
 import serve_load
 from incremental_cost import (
     REPO_ROOT,
@@ -313,7 +314,7 @@ def write_results(args: argparse.Namespace, machine: list[tuple[str, str]], gene
         "",
     ])
     args.results.parent.mkdir(parents=True, exist_ok=True)
-    kept = serve_load.section_of(args.results)
+    kept = results_file.sections(args.results)
     args.results.write_text(text + ("\n" + kept if kept else ""))
     return text
 

@@ -38,6 +38,7 @@ from urllib.parse import urlencode
 
 import duckdb
 
+import results_file
 from incremental_cost import land, last_received_date, machine_description, sample_start
 from orchestration.dbt_invoke import run_dbt
 from orchestration.sample_data import generate_sample
@@ -431,28 +432,17 @@ def results_lines(load: Load, args: argparse.Namespace, info: dict, command: str
 def merge_section(results: Path, lines: list[str]) -> str:
     """Put this run's part into the results file's serve section, replacing the part of the same title."""
     text = results.read_text() if results.exists() else "# Benchmark results\n"
-    section = section_of(results)
+    section = results_file.section_of(results, RESULTS_HEADING)
     if section is None or "\n### " not in section:
         # No serve section yet, or one written before the parts by cache setting: start from the introduction.
         section = "\n".join(INTRODUCTION)
-    if RESULTS_HEADING in text:
-        before, _, after = text.partition(RESULTS_HEADING)
-        rest = after.split("\n## ", 1)
-        text = before.rstrip() + "\n" + ("\n## " + rest[1] if len(rest) > 1 else "")
+    text = results_file.without_section(text, RESULTS_HEADING)
     parts = section.split("\n### ")
     title = lines[0][4:]
     kept = [part for part in parts[1:] if part.split("\n", 1)[0] != title]
     section = "\n### ".join([parts[0].rstrip() + "\n", *kept]).rstrip() + "\n\n" + "\n".join(lines)
     results.write_text(text.rstrip() + "\n\n" + section.rstrip() + "\n")
     return "\n".join(lines)
-
-
-def section_of(results: Path) -> str | None:
-    """The serve section of an existing results file, for a full harness run to keep."""
-    if not results.exists() or RESULTS_HEADING not in results.read_text():
-        return None
-    after = results.read_text().partition(RESULTS_HEADING)[2].split("\n## ", 1)[0]
-    return RESULTS_HEADING + after.rstrip() + "\n"
 
 
 def main(args: argparse.Namespace) -> int:

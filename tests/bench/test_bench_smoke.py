@@ -38,6 +38,19 @@ def test_harness_smoke(tmp_path):
     assert "stg_events" not in copied
 
 
+def test_history_size_smoke(tmp_path):
+    workdir = tmp_path / "history"
+    result = subprocess.run(
+        [sys.executable, "bench/history_size.py", "--smoke", "--workdir", str(workdir)],
+        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    results = (workdir / "RESULTS.md").read_text()
+    assert "## One more day on two sizes of history" in results
+    assert results.count("| whole warehouse but the last day |") == 2
+    assert results.count("| one more day (") == 2
+    assert "| one more day on 4k of history ÷ on 2k |" in results
+
+
 def test_memory_limit_reaches_dbt_runs(tmp_path):
     """DWELL_DUCKDB_MEMORY_LIMIT (what the harness's --memory-limit sets) is DuckDB's memory_limit in dbt runs."""
     env = {**os.environ, "DWELL_DUCKDB_MEMORY_LIMIT": "1GB", "DWELL_DUCKDB_PATH": str(tmp_path / "limit.duckdb")}
