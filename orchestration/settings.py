@@ -18,10 +18,10 @@ DEFAULT_SERVING_DIR = "data/serving"
 DEFAULT_SPARK_DIR = "data/spark"
 IN_MEMORY_DUCKDB = ":memory:"
 # profiles.yml's targets; DWELL_TARGET picks one, for dbt and for the Dagster assets alike.
-TARGETS = ("duckdb", "postgres", "spark", "spark_thrift")
-# The targets on Spark: a local session, and a Thrift server (a cluster). dwell's Python side treats them alike: the
-# landing copy, alert deliveries and exports go through DWELL_SPARK_DIR.
-SPARK_TARGETS = ("spark", "spark_thrift")
+TARGETS = ("duckdb", "postgres", "spark", "spark_thrift", "spark_http")
+# The targets on Spark: a local session, and a Thrift server (a cluster) over binary Thrift or HTTPS. dwell's Python
+# side treats them alike: the landing copy, alert deliveries and exports go through DWELL_SPARK_DIR.
+SPARK_TARGETS = ("spark", "spark_thrift", "spark_http")
 
 
 def is_spark_target(target: str) -> bool:
@@ -96,6 +96,9 @@ def warehouse_identity() -> str:
     if target == "spark_thrift":
         return (f"spark_thrift:{os.environ.get('DWELL_SPARK_THRIFT_HOST', '127.0.0.1')}:"
                 f"{os.environ.get('DWELL_SPARK_THRIFT_PORT', '10001')}")
+    if target == "spark_http":
+        return (f"spark_http:{os.environ.get('DWELL_SPARK_HTTP_HOST', '127.0.0.1')}:"
+                f"{os.environ.get('DWELL_SPARK_HTTP_PORT', '443')}/{os.environ.get('DWELL_SPARK_HTTP_CLUSTER', 'dwell')}")
     return f"spark:{spark_dir()}"
 
 

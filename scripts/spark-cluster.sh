@@ -10,6 +10,10 @@
 #   scripts/spark-cluster.sh status DIR   which of them run
 # DIR holds the pids, logs/, conf/, master/, worker-N/ (work and scratch folders), thrift/ (metastore_db, warehouse).
 # Sizes and ports come from the environment (docs/configuration.md); the defaults fit a 2-core machine.
+# DWELL_SPARK_THRIFT_TRANSPORT=http starts the Thrift server as the `spark_http` target meets it (dbt-spark's `http`
+# method, as on Databricks): HTTP over TLS, on the path /sql/protocolv1/o/0/<cluster>, with a self-signed certificate
+# for 127.0.0.1 made once with keytool (DIR/thrift/keystore.p12; its certificate DIR/thrift/server-cert.pem, for
+# clients' SSL_CERT_FILE).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 project_dir=$(pwd)
@@ -25,6 +29,7 @@ thrift_port=${DWELL_SPARK_THRIFT_PORT:-10001}
 # The Thrift server's application UI and REST API (/api/v1/applications/.../executors).
 thrift_ui_port=${DWELL_SPARK_THRIFT_UI_PORT:-4040}
 start_timeout=${DWELL_SPARK_START_TIMEOUT:-240}
+transport=${DWELL_SPARK_THRIFT_TRANSPORT:-binary}
 host=127.0.0.1
 
 spark_home() {
@@ -144,6 +149,33 @@ EOF
                     --work-dir "$dir/worker-$worker/work" "$master_url"
             fi
         done
+        case "$transport" in
+            binary)
+                transport_settings=(--hiveconf hive.server2.transport.mode=binary
+                                    --hiveconf hive.server2.thrift.port="$thrift_port")
+                ;;
+            http)
+                # The password only guards this file, which stays in DIR.
+                keystore=$dir/thrift/keystore.p12
+                if [ ! -f "$keystore" ]; then
+                    keytool -genkeypair -alias dwell-thrift -keyalg RSA -keysize 2048 -validity 3650 \
+                        -dname CN=127.0.0.1 -ext SAN=ip:127.0.0.1 -storetype PKCS12 -keystore "$keystore" \
+                        -storepass dwell-thrift -keypass dwell-thrift >"$dir/logs/keytool.log" 2>&1
+                    keytool -exportcert -rfc -alias dwell-thrift -keystore "$keystore" -storepass dwell-thrift \
+                        -file "$dir/thrift/server-cert.pem" >>"$dir/logs/keytool.log" 2>&1
+                fi
+                transport_settings=(--hiveconf hive.server2.transport.mode=http
+                                    --hiveconf hive.server2.thrift.http.port="$thrift_port"
+                                    --hiveconf hive.server2.thrift.http.path=sql/protocolv1/o/0
+                                    --hiveconf hive.server2.use.SSL=true
+                                    --hiveconf hive.server2.keystore.path="$keystore"
+                                    --hiveconf hive.server2.keystore.password=dwell-thrift)
+                ;;
+            *)
+                echo "spark-cluster: DWELL_SPARK_THRIFT_TRANSPORT is binary or http, not '$transport'" >&2
+                exit 2
+                ;;
+        esac
         if ! alive "$dir/pids/thrift.pid"; then
             refuse_taken_port "Thrift server" "$thrift_port" DWELL_SPARK_THRIFT_PORT
             refuse_taken_port "Thrift server's web UI" "$thrift_ui_port" DWELL_SPARK_THRIFT_UI_PORT
@@ -165,19 +197,19 @@ EOF
                 --conf "spark.driver.extraJavaOptions=-Dderby.system.home=$dir/thrift -XX:+UseSerialGC" \
                 --conf "spark.executor.extraJavaOptions=-XX:+UseSerialGC" \
                 --conf spark.sql.session.timeZone=UTC \
-                --hiveconf hive.server2.thrift.bind.host="$host" \
-                --hiveconf hive.server2.thrift.port="$thrift_port"
+                --hiveconf hive.server2.thrift.bind.host="$host" "${transport_settings[@]}"
         fi
         wait_for_port "Thrift server" "$thrift_port" "$dir/pids/thrift.pid" "$dir/logs/thrift.log"
         cat >"$dir/cluster.env" <<EOF
 DWELL_SPARK_THRIFT_HOST=$host
 DWELL_SPARK_THRIFT_PORT=$thrift_port
+DWELL_SPARK_THRIFT_TRANSPORT=$transport
 SPARK_MASTER_URL=$master_url
 SPARK_MASTER_UI=http://$host:$master_ui_port
 SPARK_THRIFT_UI=http://$host:$thrift_ui_port
 EOF
         echo "spark-cluster: master $master_url (UI http://$host:$master_ui_port), $workers workers," \
-            "Thrift server on $host:$thrift_port"
+            "Thrift server ($transport) on $host:$thrift_port"
         ;;
     stop)
         # The Thrift server first: its application ends and the workers stop its executors.

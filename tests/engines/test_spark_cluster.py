@@ -5,7 +5,9 @@ their tasks on the other; were the build to fail, a second one must finish), the
 late events as one Dagster run (the landing copy into the shared folder, the build, the serving export and the
 alerts), and the alerts delivered once more, which finds every one delivered; every published mart, the summary and
 the alerts equal what the same loads give on the duckdb target. The cluster's work ran on the workers' executors, as
-the master and the Thrift application report it, not in the driver. One test, not two: each build through the
+the master and the Thrift application report it, not in the driver. Then the Thrift server starts again over HTTPS, as
+the spark_http target (dbt-spark's `http` method, as on Databricks) meets it, and the lifetime job through that target
+publishes the same marts again and finds every alert delivered. One test, not two: each build through the
 cluster costs minutes of CI. This is also where the Dagster assets run on Spark (their Python side is the same for
 both Spark targets; tests/engines/test_spark.py checks the local session's SQL).
 
@@ -40,6 +42,13 @@ KILL_AFTER_JOBS = 30
 # tests/engines/test_spark.py); the second load is a Dagster run.
 DBT_BUILD = ["build", "--quiet", "--target", "spark_thrift", "--exclude", "test_type:unit"]
 COPY_LANDING = [sys.executable, "-m", "orchestration.cli", "copy-landing", "--target", "spark_thrift"]
+RUN_LIFETIME_JOB = """
+from dagster import DagsterInstance
+from orchestration import pipeline
+from orchestration.jobs import lifetime_job
+with DagsterInstance.ephemeral() as instance:
+    pipeline.materialize_job(lifetime_job.name, instance, full_refresh=False)
+"""
 
 
 def free_port() -> int:
@@ -171,6 +180,42 @@ def test_the_warehouse_on_a_two_worker_cluster_through_thrift_survives_a_lost_wo
     assert late == [{"n": 10}]
 
     assert_the_work_ran_on_the_workers(spark_cluster, lost_executor)
+
+    # The same warehouse over HTTPS: the spark_http target, its token sent as dbt-spark sends it, the server's
+    # self-signed certificate trusted through SSL_CERT_FILE.
+    restart_thrift_over_https(spark_cluster)
+    https_webhook = Webhook()
+    https = engine_environment("spark_http", tmp_path, https_webhook, {
+        **spark_environment(tmp_path), "DWELL_SPARK_HTTP_HOST": "127.0.0.1",
+        "DWELL_SPARK_HTTP_PORT": spark_cluster["DWELL_SPARK_THRIFT_PORT"], "DWELL_SPARK_TOKEN": "dwell-test-token",
+        "SSL_CERT_FILE": str(Path(spark_cluster["root"]) / "thrift" / "server-cert.pem")})
+    try:
+        finish_logged("spark_http", start_logged("spark_http", [sys.executable, "-c", RUN_LIFETIME_JOB], https, logs),
+                      logs)
+    finally:
+        https_webhook.close()
+    assert not https_webhook.bodies
+    https_marts = published_marts(tmp_path / "serving-spark_http")
+    assert sorted(https_marts) == sorted(duckdb_marts)
+    for name, rows in duckdb_marts.items():
+        assert https_marts[name] == rows, f"marts.{name} over HTTPS"
+
+
+def restart_thrift_over_https(cluster: dict[str, Any]) -> None:
+    """Stop the Thrift server (its application ends, the workers stay) and start it again over HTTPS; the metastore
+    and the warehouse folder are the same."""
+    pid_file = Path(cluster["root"]) / "pids" / "thrift.pid"
+    pid = int(pid_file.read_text())
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 60
+    while Path(f"/proc/{pid}").exists():
+        assert time.monotonic() < deadline, "the Thrift server did not stop within 60 s"
+        time.sleep(0.5)
+    started = subprocess.run(["bash", str(SCRIPT), "start", cluster["root"]], capture_output=True, text=True,
+                             env={**os.environ, **cluster["ports"], "DWELL_SPARK_THRIFT_TRANSPORT": "http"},
+                             timeout=400)
+    assert started.returncode == 0, started.stderr[-4000:]
+    assert "Thrift server (http)" in started.stdout
 
 
 def kill_a_worker(cluster: dict[str, Any], thrift_application: str, jobs_before: int,
