@@ -8,20 +8,22 @@ from pathlib import Path
 from orchestration.settings import PROJECT_DIR
 
 
-def test_incremental_cost_benchmark_smoke(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "bench/incremental_cost.py", "--smoke", "--workdir", str(tmp_path / "bench")],
-        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=600)
+def run_smoke(script: str, workdir: Path, timeout: int) -> str:
+    """A benchmark script's --smoke run into workdir, which must succeed; its output."""
+    result = subprocess.run([sys.executable, f"bench/{script}", "--smoke", "--workdir", str(workdir)],
+                            cwd=PROJECT_DIR, capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "incremental" in result.stdout and "full" in result.stdout
+    return result.stdout
+
+
+def test_incremental_cost_benchmark_smoke(tmp_path):
+    output = run_smoke("incremental_cost.py", tmp_path / "bench", timeout=600)
+    assert "incremental" in output and "full" in output
 
 
 def test_harness_smoke(tmp_path):
     workdir = tmp_path / "harness"
-    result = subprocess.run(
-        [sys.executable, "bench/harness.py", "--smoke", "--workdir", str(workdir)],
-        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    run_smoke("harness.py", workdir, timeout=900)
     results = (workdir / "RESULTS.md").read_text()
     assert "every method found" in results
     for step in ["dwell session models", "dwell whole warehouse", "dwell one more day", "dwell 1% late events",
@@ -40,10 +42,7 @@ def test_harness_smoke(tmp_path):
 
 def test_history_size_smoke(tmp_path):
     workdir = tmp_path / "history"
-    result = subprocess.run(
-        [sys.executable, "bench/history_size.py", "--smoke", "--workdir", str(workdir)],
-        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    run_smoke("history_size.py", workdir, timeout=600)
     results = (workdir / "RESULTS.md").read_text()
     assert "## One more day on two sizes of history" in results
     assert results.count("| whole warehouse but the last day |") == 2
