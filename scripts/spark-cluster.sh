@@ -158,11 +158,17 @@ EOF
                 # The password only guards this file, which stays in DIR.
                 keystore=$dir/thrift/keystore.p12
                 if [ ! -f "$keystore" ]; then
-                    keytool -genkeypair -alias dwell-thrift -keyalg RSA -keysize 2048 -validity 3650 \
-                        -dname CN=127.0.0.1 -ext SAN=ip:127.0.0.1 -storetype PKCS12 -keystore "$keystore" \
-                        -storepass dwell-thrift -keypass dwell-thrift >"$dir/logs/keytool.log" 2>&1
-                    keytool -exportcert -rfc -alias dwell-thrift -keystore "$keystore" -storepass dwell-thrift \
-                        -file "$dir/thrift/server-cert.pem" >>"$dir/logs/keytool.log" 2>&1
+                    if ! { keytool -genkeypair -alias dwell-thrift -keyalg RSA -keysize 2048 -validity 3650 \
+                               -dname CN=127.0.0.1 -ext SAN=ip:127.0.0.1 -storetype PKCS12 -keystore "$keystore" \
+                               -storepass dwell-thrift -keypass dwell-thrift &&
+                           keytool -exportcert -rfc -alias dwell-thrift -keystore "$keystore" \
+                               -storepass dwell-thrift -file "$dir/thrift/server-cert.pem"; } >"$dir/logs/keytool.log" 2>&1
+                    then
+                        rm -f "$keystore"
+                        echo "spark-cluster: keytool (from the JDK) could not make the certificate; see" \
+                            "$dir/logs/keytool.log" >&2
+                        exit 1
+                    fi
                 fi
                 transport_settings=(--hiveconf hive.server2.transport.mode=http
                                     --hiveconf hive.server2.thrift.http.port="$thrift_port"

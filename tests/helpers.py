@@ -592,14 +592,17 @@ if sys.argv[1:] == ["deliver-again"]:
 """
 
 
-def engine_environment(engine: str, root: Path, webhook: "Webhook", base: Mapping[str, str]) -> dict[str, str]:
-    """base, pointed at the engine (DWELL_TARGET) with a serving directory, a webhook and a dbt target path of its own
-    under root; the target path starts from the worker's manifest, which the Dagster definitions load."""
+def engine_environment(engine: str, root: Path, webhook: "Webhook | None", base: Mapping[str, str]) -> dict[str, str]:
+    """base, pointed at the engine (DWELL_TARGET) with a serving directory, a webhook if given and a dbt target path of
+    its own under root; the target path starts from the worker's manifest, which the Dagster definitions load."""
     target = root / f"dbt-target-{engine}"
     target.mkdir(exist_ok=True)
     shutil.copyfile(Path(os.environ["DBT_TARGET_PATH"]) / "manifest.json", target / "manifest.json")
-    return {**base, "DWELL_TARGET": engine, "DWELL_SERVING_DIR": str(root / f"serving-{engine}"),
-            WEBHOOK_URL_VARIABLE: webhook.url, "DBT_TARGET_PATH": str(target)}
+    environment = {**base, "DWELL_TARGET": engine, "DWELL_SERVING_DIR": str(root / f"serving-{engine}"),
+                   "DBT_TARGET_PATH": str(target)}
+    if webhook is not None:
+        environment[WEBHOOK_URL_VARIABLE] = webhook.url
+    return environment
 
 
 def start_logged(name: str, argv: list[str], environment: Mapping[str, str], logs: Path) -> subprocess.Popen:

@@ -6,8 +6,8 @@ late events as one Dagster run (the landing copy into the shared folder, the bui
 alerts), and the alerts delivered once more, which finds every one delivered; every published mart, the summary and
 the alerts equal what the same loads give on the duckdb target. The cluster's work ran on the workers' executors, as
 the master and the Thrift application report it, not in the driver. Then the Thrift server starts again over HTTPS, as
-the spark_http target (dbt-spark's `http` method, as on Databricks) meets it, and the lifetime job through that target
-publishes the same marts again and finds every alert delivered. One test, not two: each build through the
+the spark_http target (dbt-spark's `http` method, as on Databricks) meets it: through that target a mart is rebuilt
+with its data tests, and the serving copy, exported through the server, holds the same marts again. One test, not two: each build through the
 cluster costs minutes of CI. This is also where the Dagster assets run on Spark (their Python side is the same for
 both Spark targets; tests/engines/test_spark.py checks the local session's SQL).
 
@@ -42,12 +42,14 @@ KILL_AFTER_JOBS = 30
 # tests/engines/test_spark.py); the second load is a Dagster run.
 DBT_BUILD = ["build", "--quiet", "--target", "spark_thrift", "--exclude", "test_type:unit"]
 COPY_LANDING = [sys.executable, "-m", "orchestration.cli", "copy-landing", "--target", "spark_thrift"]
-RUN_LIFETIME_JOB = """
-from dagster import DagsterInstance
-from orchestration import pipeline
-from orchestration.jobs import lifetime_job
+# Over HTTPS: a mart rebuilt with its data tests, then the serving copy, which exports every mart through the server.
+BUILD_AND_SERVE = """
+from dagster import DagsterInstance, materialize
+from orchestration.assets import serving_marts
+from orchestration.dbt_invoke import run_dbt
+run_dbt(["build", "--select", "rpt_daily_sessions", "--exclude", "resource_type:unit_test"])
 with DagsterInstance.ephemeral() as instance:
-    pipeline.materialize_job(lifetime_job.name, instance, full_refresh=False)
+    assert materialize([serving_marts], instance=instance).success
 """
 
 
@@ -184,17 +186,11 @@ def test_the_warehouse_on_a_two_worker_cluster_through_thrift_survives_a_lost_wo
     # The same warehouse over HTTPS: the spark_http target, its token sent as dbt-spark sends it, the server's
     # self-signed certificate trusted through SSL_CERT_FILE.
     restart_thrift_over_https(spark_cluster)
-    https_webhook = Webhook()
-    https = engine_environment("spark_http", tmp_path, https_webhook, {
+    https = engine_environment("spark_http", tmp_path, None, {
         **spark_environment(tmp_path), "DWELL_SPARK_HTTP_HOST": "127.0.0.1",
         "DWELL_SPARK_HTTP_PORT": spark_cluster["DWELL_SPARK_THRIFT_PORT"], "DWELL_SPARK_TOKEN": "dwell-test-token",
         "SSL_CERT_FILE": str(Path(spark_cluster["root"]) / "thrift" / "server-cert.pem")})
-    try:
-        finish_logged("spark_http", start_logged("spark_http", [sys.executable, "-c", RUN_LIFETIME_JOB], https, logs),
-                      logs)
-    finally:
-        https_webhook.close()
-    assert not https_webhook.bodies
+    finish_logged("spark_http", start_logged("spark_http", [sys.executable, "-c", BUILD_AND_SERVE], https, logs), logs)
     https_marts = published_marts(tmp_path / "serving-spark_http")
     assert sorted(https_marts) == sorted(duckdb_marts)
     for name, rows in duckdb_marts.items():
