@@ -15,7 +15,6 @@ import argparse
 import dataclasses
 import json
 import os
-import shutil
 import sys
 import threading
 from pathlib import Path
@@ -86,7 +85,7 @@ def sampled_peak(folder: Path, done: threading.Event, peak: list[int]) -> None:
         done.wait(SPILL_SAMPLE_SECONDS)
 
 
-def timed_build(work: harness.Workdir, name: str, *args: str) -> Build:
+def timed_build(work: incremental_cost.Workdir, name: str, *args: str) -> Build:
     """One `dbt build` in a child process (harness.py --dbt-child) while the spill folder is sampled."""
     spill = Path(f"{work.warehouse}.tmp")
     done, peak = threading.Event(), [0]
@@ -104,10 +103,7 @@ def timed_build(work: harness.Workdir, name: str, *args: str) -> Build:
 
 
 def measure(args: argparse.Namespace, events: int, days: int) -> History:
-    work = harness.Workdir(args.workdir)
-    for name in incremental_cost.WORK_SUBDIRS:
-        shutil.rmtree(work.root / name, ignore_errors=True)
-        (work.root / name).mkdir(parents=True)
+    work = incremental_cost.prepare_workdir(args.workdir)
     incremental_cost.point_dbt_at(work)
     summary = generate_sample(work.sample, users=args.users, days=days, seed=args.seed, events=events,
                               start_date=incremental_cost.sample_start(days))
@@ -137,15 +133,16 @@ def results_lines(args: argparse.Namespace, histories: list[History]) -> list[st
     ]
     for h in histories:
         size = f"{h.events:,} events, {h.days} days"
-        for name, build in (("whole warehouse but the last day", h.whole), (f"one more day ({h.day_events:,} events)", h.day)):
+        builds = (("whole warehouse but the last day", h.whole), (f"one more day ({h.day_events:,} events)", h.day))
+        for name, build in builds:
             lines.append(f"| {size} | {name} | {build.seconds:.1f} | {build.peak_rss_bytes / 2**30:.2f} GiB | "
                          f"{build.peak_spill_bytes / 2**30:.2f} GiB |")
     lines += ["", "| ratio | value |", "| --- | ---: |"]
     for h in histories:
         lines.append(f"| one more day ÷ whole warehouse, {events_label(h.events)} | "
                      f"{h.day.seconds / h.whole.seconds:.1%} |")
-    smallest, largest = histories[0], histories[-1]
     if len(histories) > 1:
+        smallest, largest = histories[0], histories[-1]
         lines.append(f"| one more day on {events_label(largest.events)} of history ÷ on "
                      f"{events_label(smallest.events)} | "
                      f"{largest.day.seconds / smallest.day.seconds:.2f}× |")

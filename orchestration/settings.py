@@ -98,7 +98,8 @@ def warehouse_identity() -> str:
                 f"{os.environ.get('DWELL_SPARK_THRIFT_PORT', '10001')}")
     if target == "spark_http":
         return (f"spark_http:{os.environ.get('DWELL_SPARK_HTTP_HOST', '127.0.0.1')}:"
-                f"{os.environ.get('DWELL_SPARK_HTTP_PORT', '443')}/{os.environ.get('DWELL_SPARK_HTTP_CLUSTER', 'dwell')}")
+                f"{os.environ.get('DWELL_SPARK_HTTP_PORT', '443')}/"
+                f"{os.environ.get('DWELL_SPARK_HTTP_CLUSTER', 'dwell')}")
     return f"spark:{spark_dir()}"
 
 

@@ -7,9 +7,9 @@ alerts), and the alerts delivered once more, which finds every one delivered; ev
 the alerts equal what the same loads give on the duckdb target. The cluster's work ran on the workers' executors, as
 the master and the Thrift application report it, not in the driver. Then the Thrift server starts again over HTTPS, as
 the spark_http target (dbt-spark's `http` method, as on Databricks) meets it: through that target a mart is rebuilt
-with its data tests, and the serving copy, exported through the server, holds the same marts again. One test, not two: each build through the
-cluster costs minutes of CI. This is also where the Dagster assets run on Spark (their Python side is the same for
-both Spark targets; tests/engines/test_spark.py checks the local session's SQL).
+with its data tests, and the serving copy, exported through the server, holds the same marts again. One test, not
+two: each build through the cluster costs minutes of CI. This is also where the Dagster assets run on Spark (their
+Python side is the same for every Spark target; tests/engines/test_spark.py checks the local session's SQL).
 
 The cluster is started once for the session (some 30 s) on free ports, and stopped at the end; its metastore is
 emptied before each test."""
