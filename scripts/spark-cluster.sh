@@ -29,6 +29,9 @@ thrift_port=${DWELL_SPARK_THRIFT_PORT:-10001}
 # The Thrift server's application UI and REST API (/api/v1/applications/.../executors).
 thrift_ui_port=${DWELL_SPARK_THRIFT_UI_PORT:-4040}
 start_timeout=${DWELL_SPARK_START_TIMEOUT:-240}
+# More options for every JVM of the cluster (daemons, the Thrift server's driver, executors), e.g. a short-lived
+# cluster's -XX:TieredStopAtLevel=1.
+java_options=${DWELL_SPARK_JAVA_OPTIONS:-}
 transport=${DWELL_SPARK_THRIFT_TRANSPORT:-binary}
 host=127.0.0.1
 
@@ -130,7 +133,7 @@ EOF
         # Every process binds to loopback (its RPC, block manager and web UI), and executors inherit it from their
         # worker. The daemons (master, workers) need little heap.
         export SPARK_HOME=$home SPARK_CONF_DIR=$dir/conf SPARK_LOCAL_IP=$host SPARK_DAEMON_MEMORY=256m
-        export SPARK_LOG_DIR=$dir/logs SPARK_NO_DAEMONIZE=1
+        export SPARK_LOG_DIR=$dir/logs SPARK_NO_DAEMONIZE=1 SPARK_DAEMON_JAVA_OPTS=$java_options
         master_url="spark://$host:$master_port"
         if ! alive "$dir/pids/master.pid"; then
             refuse_taken_port master "$master_port" DWELL_SPARK_MASTER_PORT
@@ -200,8 +203,8 @@ EOF
                 --conf spark.ui.port="$thrift_ui_port" --conf spark.ui.showConsoleProgress=false \
                 --conf spark.sql.warehouse.dir="$dir/thrift/warehouse" \
                 --conf "spark.hadoop.javax.jdo.option.ConnectionURL=jdbc:derby:;databaseName=$dir/thrift/metastore_db;create=true" \
-                --conf "spark.driver.extraJavaOptions=-Dderby.system.home=$dir/thrift -XX:+UseSerialGC" \
-                --conf "spark.executor.extraJavaOptions=-XX:+UseSerialGC" \
+                --conf "spark.driver.extraJavaOptions=-Dderby.system.home=$dir/thrift -XX:+UseSerialGC $java_options" \
+                --conf "spark.executor.extraJavaOptions=-XX:+UseSerialGC $java_options" \
                 --conf spark.sql.session.timeZone=UTC \
                 --hiveconf hive.server2.thrift.bind.host="$host" "${transport_settings[@]}"
         fi
