@@ -74,6 +74,12 @@ def spark_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
     # tier cost 12% more CPU (569 against 501 CPU seconds for this test alone) for no shorter run.
     settings = {**ports, "DWELL_SPARK_WORKERS": str(WORKERS), "DWELL_SPARK_JAVA_OPTIONS": "-XX:TieredStopAtLevel=1"}
     environment = {**os.environ, **settings}
+    # Stops the cluster should this process die without its teardown (a pytest-xdist worker can crash): six JVMs
+    # would otherwise outlive the run.
+    watchdog = subprocess.Popen(
+        ["bash", "-c", 'while kill -0 "$1" 2>/dev/null; do sleep 2; done; bash "$2" stop "$3"', "watchdog",
+         str(os.getpid()), str(SCRIPT), str(root)],
+        env=environment, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         started = subprocess.run(["bash", str(SCRIPT), "start", str(root)], env=environment, capture_output=True,
                                  text=True, timeout=400)
@@ -83,6 +89,8 @@ def spark_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
                "thrift_ui": f"http://127.0.0.1:{ports['DWELL_SPARK_THRIFT_UI_PORT']}", "root": str(root),
                "settings": settings}
     finally:
+        watchdog.kill()
+        watchdog.wait()
         subprocess.run(["bash", str(SCRIPT), "stop", str(root)], env=environment, timeout=200)
 
 
